@@ -1,0 +1,1 @@
+"""The Excel layer: command functions on ``xlwings.Book``, the openpyxl engine, UDFs and the ribbon."""
