@@ -1,0 +1,1 @@
+Aggregate = AnaisResult = CoefficientBound = ReferenceRegions = anais = coefficient_bounds_from_reference = None
