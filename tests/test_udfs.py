@@ -1,0 +1,255 @@
+"""MRIO_ worksheet functions through xlwings' real UDF decorators and conversion code.
+
+``xlwings.udfs`` needs Windows modules (pythoncom, pywintypes, win32com); they are stubbed in
+``sys.modules`` for this file only, so the UDF module imports with the real ``xlfunc``/``xlarg``.
+Reference values: METHODS.md §8 (2 regions x 2 sectors) and numpy closed forms.
+"""
+from __future__ import annotations
+
+import importlib
+import io
+import sys
+import types
+
+import numpy as np
+import pytest
+
+Z0 = np.array([[10, 8, 12, 4], [6, 4, 2, 3], [8, 4, 20, 6], [2, 6, 4, 5]], float)
+X0 = np.array([100, 80, 120, 60], float)
+G0 = np.array([50, 8, 120, 6], float)
+Y0 = np.array([[30, 16], [50, 5], [14, 48], [3, 36]], float)
+E0 = np.array([20, 10, 20, 4], float)
+L_REF = np.array([[1.1352059795, 0.1353635525, 0.1431544185, 0.1055607470],
+                  [0.0756174865, 1.0676514906, 0.0331210560, 0.0673481955],
+                  [0.1177452224, 0.0882759977, 1.2217614029, 0.1466614055],
+                  [0.0352366602, 0.0935167267, 0.0502609611, 1.1040556834]])
+MISSING = -2147352572  # what COM passes for an omitted optional argument
+
+
+def _stub_windows(monkeypatch):
+    pythoncom = types.ModuleType("pythoncom")
+    pythoncom.CoInitialize = lambda: None
+    pythoncom.IID_IDispatch = object()
+    pythoncom.CoMarshalInterThreadInterfaceInStream = lambda *a: None
+    pywintypes = types.ModuleType("pywintypes")
+    pywintypes.com_error = type("com_error", (Exception,), {})
+    win32com = types.ModuleType("win32com")
+    client = types.ModuleType("win32com.client")
+    client.Dispatch = lambda x: x
+    win32com.client = client
+    for name, mod in {"pythoncom": pythoncom, "pywintypes": pywintypes, "win32com": win32com,
+                      "win32com.client": client, "win32api": types.ModuleType("win32api")}.items():
+        if name not in sys.modules:
+            monkeypatch.setitem(sys.modules, name, mod)
+
+
+class _ComEngine:
+    """Stand-in for ``xlwings._xlwindows.engine`` (its two value-cleaning hooks, as in 0.37.8)."""
+
+    name = "excel"
+    type = "desktop"
+    apps = None
+
+    @staticmethod
+    def clean_value_data(data, datetime_builder, empty_as, number_builder, err_to_str):
+        return [[empty_as if c in ("", None) else (number_builder(c) if number_builder is not None
+                 and isinstance(c, float) else c) for c in row] for row in data]
+
+    @staticmethod
+    def prepare_xl_data_element(x, date_format):
+        if x is None or (isinstance(x, (float, np.floating)) and np.isnan(x)):
+            return ""
+        return float(x) if isinstance(x, np.number) else x
+
+
+@pytest.fixture(scope="module")
+def xl():
+    """(xlwings.udfs, xlmrio.excel.udfs) imported with the real decorators; restored afterwards."""
+    mp = pytest.MonkeyPatch()
+    _stub_windows(mp)
+    import xlmrio.excel as pkg
+    import xlwings
+
+    saved = {k: sys.modules.get(k) for k in ("xlwings.udfs", "xlmrio.excel.udfs")}
+    saved_attr = getattr(pkg, "udfs", None)
+    sys.modules.pop("xlwings.udfs", None)
+    sys.modules.pop("xlmrio.excel.udfs", None)
+    added_engine = "excel" not in xlwings.engines.engines_by_name
+    if added_engine:
+        engine = xlwings.main.Engine(impl=_ComEngine())
+        xlwings.engines.engines.append(engine)
+        xlwings.engines.engines_by_name["excel"] = engine
+    try:
+        xu = importlib.import_module("xlwings.udfs")
+        mu = importlib.import_module("xlmrio.excel.udfs")
+        yield xu, mu
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                sys.modules.pop(k, None)
+            else:
+                sys.modules[k] = v
+        if saved_attr is not None:
+            pkg.udfs = saved_attr
+        if saved["xlwings.udfs"] is None and hasattr(xlwings, "udfs"):
+            delattr(xlwings, "udfs")
+        if added_engine:
+            xlwings.engines.engines.remove(xlwings.engines.engines_by_name.pop("excel"))
+        mp.undo()
+
+
+def _cells(a):
+    """A numpy array as COM hands over a range value: tuple of row tuples."""
+    a = np.atleast_2d(np.asarray(a, dtype=object))
+    return tuple(tuple(None if (isinstance(v, float) and np.isnan(v)) else v for v in row) for row in a)
+
+
+def call(f, *values):
+    """What xlwings.udfs.call_udf does around the Python function (without COM)."""
+    from xlwings import conversion
+
+    info = f.__xlfunc__
+    args = []
+    for i, value in enumerate(values):
+        ai = info["args"][i]
+        if isinstance(value, int) and value == MISSING:
+            args.append(ai.get("optional"))
+        else:
+            args.append(conversion.read(None, value, ai["options"]))
+    ret = f(*args)
+    return conversion.write(ret, None, info["ret"]["options"])
+
+
+def _text(out):
+    """The single cell xlwings writes for a scalar result (it hands Excel a 1x1 array)."""
+    assert isinstance(out, list) and len(out) == 1 and len(out[0]) == 1, out
+    return out[0][0]
+
+
+def test_real_decorators_and_argument_help(xl):
+    xu, mu = xl
+    assert mu._func is xu.xlfunc
+    names = {f.__name__ for f in mu.UDFS}
+    assert {"MRIO_A", "MRIO_LEONTIEF", "MRIO_MULTIPLIERS", "MRIO_FOOTPRINT", "MRIO_FLOWS",
+            "MRIO_RAS", "MRIO_GRAS"} <= names
+    for f in mu.UDFS:
+        info = f.__xlfunc__
+        assert info["category"] == "xlmrio"
+        assert info["ret"]["doc"] and "Python function" not in info["ret"]["doc"]
+        for a in info["args"]:
+            assert not a["doc"].startswith("Positional argument"), (f.__name__, a["name"])
+            assert len(a["doc"]) <= 255 and a["doc"].isascii()
+    z = mu.MRIO_A.__xlfunc__["argmap"]["Z"]["options"]
+    assert z["convert"] is np.array and z["ndim"] == 2
+
+
+def test_coefficients_leontief_multipliers(xl):
+    _, mu = xl
+    A = np.array(call(mu.MRIO_A, _cells(Z0), _cells(X0)))
+    A_ref = np.array([[0.10, 0.10, 0.10, 1 / 15], [0.06, 0.05, 1 / 60, 0.05],
+                      [0.08, 0.05, 1 / 6, 0.10], [0.02, 0.075, 1 / 30, 1 / 12]])
+    np.testing.assert_allclose(A, A_ref, rtol=1e-12)
+    L = np.array(call(mu.MRIO_LEONTIEF, _cells(Z0), _cells(X0[:, None])))  # x as a column
+    np.testing.assert_allclose(L, L_REF, rtol=1e-9)
+    L2 = np.array(call(mu.MRIO_LEONTIEF, _cells(A_ref), MISSING))  # A alone
+    np.testing.assert_allclose(L2, np.linalg.inv(np.eye(4) - A_ref), rtol=1e-12)
+    tot = np.array(call(mu.MRIO_MULTIPLIERS, _cells(Z0), _cells(X0), MISSING))
+    assert tot.shape == (4, 1)
+    np.testing.assert_allclose(tot[:, 0], [1.3638053486, 1.3848077675, 1.4482978384, 1.4236260314],
+                               rtol=1e-9)
+    m3 = np.array(call(mu.MRIO_MULTIPLIERS, _cells(Z0), _cells(X0), 2.0))
+    np.testing.assert_allclose(m3[:, 1], [1.2108234660, 1.2030150432, 1.2720223640, 1.2507170889],
+                               rtol=1e-9)
+    np.testing.assert_allclose(m3[:, 0] - m3[:, 1], m3[:, 2], rtol=1e-12)
+    mu_e = np.array(call(mu.MRIO_EMISSION_MULTIPLIERS, _cells(Z0), _cells(X0), _cells(G0)))
+    np.testing.assert_allclose(mu_e[:, 0], [0.6964336269, 0.2720745957, 1.3016768138, 0.3165821669],
+                               rtol=1e-9)
+
+
+def test_footprint_and_flows(xl):
+    _, mu = xl
+    Ystar = np.column_stack([Y0, E0])
+    cba = np.array(call(mu.MRIO_FOOTPRINT, _cells(Z0), _cells(X0), _cells(G0), _cells(Ystar), MISSING))
+    assert cba.shape == (1, 3)
+    np.testing.assert_allclose(cba[0], [53.6699604839, 86.3807560783, 43.9492834378], rtol=1e-9)
+    assert cba.sum() == pytest.approx(G0.sum(), rel=1e-12)  # PBA total = CBA total incl. EXP
+    Mx = np.array(call(mu.MRIO_FOOTPRINT, _cells(Z0), _cells(X0), _cells(G0), _cells(Ystar), True))
+    np.testing.assert_allclose(Mx[0], [21.5726005559, 14.7558562074, 13.6715432367], rtol=1e-9)
+    F = np.array(call(mu.MRIO_FLOWS, _cells(Z0), _cells(X0), _cells(G0)))
+    e = G0 / X0
+    np.testing.assert_allclose(F, np.diag(e) @ L_REF @ Z0, rtol=1e-8)  # F = e^ L Z (eq. 15)
+    np.testing.assert_allclose(F[0], [6.7602989761, 5.4145421012, 8.5892651085, 3.1668224108], rtol=1e-9)
+
+
+def test_ras_gras(xl):
+    _, mu = xl
+    Z = np.array(call(mu.MRIO_RAS, _cells([[2, 1], [1, 2]]), _cells([4, 2]), _cells([[3], [3]]),
+                      MISSING, MISSING))
+    s17 = np.sqrt(17)
+    np.testing.assert_allclose(Z, [[(9 - s17) / 2, (s17 - 1) / 2], [(s17 - 3) / 2, (7 - s17) / 2]],
+                               rtol=1e-9)
+    G = np.array(call(mu.MRIO_GRAS, _cells([[7, 3, -2], [2, 9, 4], [-1, 5, 8]]), _cells([10, 14, 15]),
+                      _cells([9, 19, 11]), 1e-12, 10000.0))
+    np.testing.assert_allclose(G, [[8.0458770178, 3.7457773621, -1.7916543799],
+                                   [1.7878434502, 8.7395155097, 3.4726410402],
+                                   [-0.8337204680, 6.5147071283, 9.3190133397]], rtol=1e-9)
+
+
+@pytest.mark.parametrize("fname, values, expected", [
+    ("MRIO_A", (Z0, np.array([100, 80, 0, 60.0])), "#XLMRIO! x is 0 in column 3 but Z has inputs there"),
+    ("MRIO_A", (Z0, X0[:3]), "#XLMRIO! x has 3 entries but Z has 4 columns"),
+    ("MRIO_A", (Z0[:3], X0), "#XLMRIO! Z must be square, not 3x4"),
+    ("MRIO_LEONTIEF", (np.array([[0.5, 0.6], [0.6, 0.5]]), MISSING), "#XLMRIO! non-productive"),
+    ("MRIO_FLOWS", (Z0, X0, np.array([50, 8, 120])), "#XLMRIO! g has 3 entries"),
+    ("MRIO_MULTIPLIERS", (Z0, X0, 3.0), "#XLMRIO! n_sectors = 3.0 does not divide"),
+    ("MRIO_RAS", (np.array([[2, 1], [1, 2.0]]), np.array([4, 2.0]), np.array([3, 4.0]), MISSING, MISSING),
+     "#XLMRIO! "),
+])
+def test_bad_arguments_return_short_text(xl, fname, values, expected):
+    _, mu = xl
+    f = getattr(mu, fname)
+    out = _text(call(f, *[v if isinstance(v, int) and v == MISSING else _cells(v)
+                          if isinstance(v, np.ndarray) else v for v in values]))
+    assert isinstance(out, str) and out.startswith(expected), out
+    assert "Traceback" not in out and len(out) <= 260
+
+
+def test_empty_and_text_cells_are_located(xl):
+    _, mu = xl
+    cells = [list(r) for r in _cells(Z0)]
+    cells[1][2] = None  # empty cell -> NaN through xlwings' numpy converter
+    out = _text(call(mu.MRIO_A, tuple(map(tuple, cells)), _cells(X0)))
+    assert out == "#XLMRIO! Z has an empty cell at row 2, column 3"
+    cells[1][2] = "n/a"
+    out = _text(call(mu.MRIO_A, tuple(map(tuple, cells)), _cells(X0)))
+    assert out == "#XLMRIO! Z has a non-numeric cell at row 2, column 3"
+
+
+def test_vba_wrapper_text_from_xlwings(xl):
+    """xlwings' own generator declares each MRIO_ function with its arguments, and the add-in
+    embeds exactly that text."""
+    xu, mu = xl
+    from xlmrio.excel import addin
+
+    buf = io.StringIO()
+    xu.generate_vba_wrapper("xlmrio.excel.udfs", mu, buf, types.SimpleNamespace(Name="xlmrio.xlam"))
+    text = buf.getvalue()
+    assert 'Function MRIO_A(Z, x)' in text
+    assert 'Function MRIO_LEONTIEF(A, Optional x)' in text
+    assert 'Function MRIO_FOOTPRINT(Z, x, g, Y, Optional by_emitter)' in text
+    assert 'Function MRIO_RAS(Z0, u, v, Optional tol, Optional maxiter)' in text
+    assert 'MRIO_FLOWS = XLPy.CallUDF("xlmrio.excel.udfs", "MRIO_FLOWS", Array(Z, x, g), ActiveWorkbook, ' \
+           'Application.Caller)' in text
+    for f in mu.UDFS:
+        args = ", ".join(("Optional " if "optional" in a else "") + a["name"] for a in f.__xlfunc__["args"])
+        assert f"Function {f.__name__}({args})" in text
+    assert text == addin.udf_wrappers_vba([f.__xlmrio_udf__ for f in sorted(mu.UDFS, key=lambda f: f.__name__)])
+
+
+def test_plain_import_without_windows_modules():
+    """Off Windows the functions are plain Python and give the same numbers."""
+    from xlmrio.excel import udfs
+
+    L = udfs.MRIO_LEONTIEF(Z0, X0[None, :])
+    np.testing.assert_allclose(L, L_REF, rtol=1e-9)
+    assert udfs.MRIO_A("abc", X0).startswith("#XLMRIO! ")

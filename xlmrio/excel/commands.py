@@ -1,0 +1,414 @@
+"""The workbook commands: one function ``cmd(book, **options)`` per analysis, registered for the
+ribbon, the CLI and the tests.
+
+Each command reads its inputs (settings, table, satellites, concordances), computes with
+:mod:`xlmrio.core`, builds every :class:`~xlmrio.excel.report.ResultSheet`, and only then writes them
+with :func:`~xlmrio.excel.report.write_results` — inputs are never overwritten and a failed run writes
+nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .. import core
+from ..core.accounts import accounts as _accounts
+from ..core.aggregation import aggregate as _aggregate, aggregate_result
+from ..core.efficiency import eco_compensation, efficiency as _efficiency
+from ..core.flows import aggregate_flows, embodied_flows, net_inflow_from_flows, top_flows
+from ..core.leontief import LeontiefSolver, leontief as _leontief
+from ..core.table import MRIOTable
+from ..errors import OptionError, WorkbookError
+from . import settings as st
+from .layout import satellite_grid, table_grid
+from .progress import Steps
+from .reader import Source, read_concordance, read_table
+from .registry import register
+from .report import Chart, ResultSheet, Table, meta_line, sheet_text, subtitle, write_results
+
+FULL_MATRIX_LIMIT = 300  # write A and L in full up to this many region-sectors
+
+
+@dataclass
+class Context:
+    settings: dict
+    source: Source
+    step: Steps
+
+    @property
+    def table(self) -> MRIOTable:
+        return self.source.table
+
+
+def _context(book, options: dict, command: str) -> Context:
+    step = Steps(book, command)
+    step("reading settings")
+    settings = st.resolve(book, options)
+    step("reading the table")
+    source = read_table(book, settings)
+    step(f"read {source.table.m} regions x {source.table.n} sectors from {source.description}")
+    return Context(settings, source, step)
+
+
+def _satellite(ctx: Context) -> str:
+    t = ctx.table
+    name = ctx.settings.get("satellite") or None
+    if not t.satellites:
+        raise WorkbookError(f"the table on {ctx.source.description} has no satellite accounts: add a sheet "
+                            f"'{ctx.source.sheet} satellites' (Satellite | Unit | one column per region-sector)")
+    return t.satellite_name(name)
+
+
+def _header(ctx: Context, sheet: str, command: str, **fields) -> dict:
+    t = ctx.table
+    fields.setdefault("source", ctx.source.description)
+    fields.setdefault("money", t.monetary_unit or "money unit")
+    txt = sheet_text(sheet, **fields)
+    sat = fields.get("satellite", "")
+    unit = t.satellites[sat].unit if sat in t.satellites else ""
+    sub = subtitle(txt["method"], satellite=sat, unit=unit, basis=fields.get("basis_label", ""),
+                   source=ctx.source.description)
+    return {"title": txt["title"], "subtitle": sub, "notes": txt["notes"], "meta": meta_line(command)}
+
+
+def _finish(book, ctx: Context, sheets: list[ResultSheet]) -> list[str]:
+    ctx.step("writing results")
+    names = write_results(book, sheets, progress=ctx.step)
+    ctx.step(f"done: {', '.join(names)}")
+    return names
+
+
+def _labels_frame(t: MRIOTable, data: dict) -> pd.DataFrame:
+    return pd.DataFrame(data, index=t.index)
+
+
+# ---------------------------------------------------------------------- validate
+def build_validate(ctx: Context) -> list[ResultSheet]:
+    t = ctx.table
+    rtol = float(ctx.settings.get("balance_rtol", 1e-6))
+    rep = t.validate(rtol=rtol, raise_on_error=False)
+    summary = pd.DataFrame({"value": [
+        t.m, t.n, t.K, len(t.va_rows), ", ".join(f"{k} [{s.unit}]" for k, s in t.satellites.items()) or "none",
+        t.monetary_unit or "(not given)", float(t.x.sum()), float(t.y.sum()), float(t.V.sum()),
+        rep.max_row_residual, rep.max_col_residual, rep.gdp_residual, rtol,
+        "OK" if rep.ok and not rep.warnings else ("problems found" if not rep.ok else "warnings")]},
+        index=pd.Index(["regions", "sectors", "final-demand categories per region", "primary-input rows",
+                        "satellites", "monetary unit", "total output", "total final demand", "total primary inputs",
+                        "max |row residual|", "max |column residual|", "GDP residual sum(y) - sum(V)",
+                        "relative tolerance", "verdict"], name="check"))
+    findings = rep.to_frame()
+    if findings.empty:
+        findings = pd.DataFrame([("info", "no findings: every identity holds within the tolerance", "whole table", 0.0)],
+                                columns=["severity", "what", "where", "residual"])
+    findings.index = pd.RangeIndex(1, len(findings) + 1, name="#")
+    row_res = t.Z.sum(1) + t.y - t.x
+    col_res = t.Z.sum(0) + t.V.sum(0) - t.x
+    by_region = pd.DataFrame({
+        "total output": t.x.reshape(t.m, t.n).sum(1),
+        "value added": t.V.sum(0).reshape(t.m, t.n).sum(1),
+        "final demand (rows)": t.y.reshape(t.m, t.n).sum(1),
+        "max |row residual|": np.abs(row_res).reshape(t.m, t.n).max(1),
+        "max |column residual|": np.abs(col_res).reshape(t.m, t.n).max(1),
+    }, index=pd.Index(t.regions, name="region"))
+    h = _header(ctx, "Validate", "validate")
+    return [ResultSheet("Validate", "validate", h["title"], h["subtitle"], [
+        Table("Table 1. Summary", summary, formats={"value": "money"}),
+        Table("Table 2. Findings", findings, formats={"residual": "residual"}),
+        Table(f"Table 3. Totals and residuals by region ({t.monetary_unit or 'money unit'})", by_region,
+              formats={"*": "money", "max |row residual|": "residual", "max |column residual|": "residual"}),
+    ], h["notes"], meta=h["meta"])]
+
+
+@register("validate", label="Validate", group="Table", image="AcceptInvitation",
+          help="Check the table: balance identities, labels, negative flows, orphan emissions")
+def validate(book, **options) -> list[str]:
+    ctx = _context(book, options, "validate")
+    with ctx.step:
+        return _finish(book, ctx, build_validate(ctx))
+
+
+# ---------------------------------------------------------------------- leontief
+def build_leontief(ctx: Context) -> list[ResultSheet]:
+    t = ctx.table
+    ctx.step("factorising I - A and forming L")
+    r = _leontief(t)
+    money = t.monetary_unit or "money unit"
+    data = {"output multiplier": r.multipliers["total"], "own-region part": r.multipliers["own_region"],
+            "spill-over part": r.multipliers["spillover"], "VA coefficient": r.va_coefficients}
+    fmts = {"output multiplier": "multiplier", "own-region part": "multiplier", "spill-over part": "multiplier",
+            "VA coefficient": "coefficient"}
+    for name in t.satellites:
+        unit = r.units[name]
+        data[f"{name} intensity e ({unit})"] = r.intensities[name]
+        data[f"{name} multiplier μ ({unit})"] = r.emission_multipliers[name]
+        fmts[f"{name} intensity e ({unit})"] = "intensity"
+        fmts[f"{name} multiplier μ ({unit})"] = "intensity"
+    mult = _labels_frame(t, data)
+    checks = pd.DataFrame({"value": list(r.checks.values())}, index=pd.Index([
+        "max |(I − A)L − I|", "min L (must be ≥ 0)", "min diag L (must be ≥ 1)", "max |Ly − x| / max x",
+        "max |v'L − 1|"], name="check"))
+    tables = [Table(f"Table 1. Multipliers by region-sector ({money} per {money}; emissions per {money})", mult,
+                    formats=fmts),
+              Table("Table 2. Checks (METHODS §2.1)", checks, formats={"value": "residual"})]
+    if t.N <= FULL_MATRIX_LIMIT:
+        tables.append(Table("Table 3. Technical coefficients A = Z x̂⁻¹", r.A, formats={"*": "coefficient"}))
+        tables.append(Table("Table 4. Leontief inverse L = (I − A)⁻¹", r.L, formats={"*": "coefficient"}))
+    notes = list(_header(ctx, "Leontief", "leontief", satellite=", ".join(t.satellites),
+                         unit=", ".join(s.unit for s in t.satellites.values()))["notes"])
+    if t.N > FULL_MATRIX_LIMIT:
+        notes.append(f"A and L ({t.N} x {t.N}) are not written in full above {FULL_MATRIX_LIMIT} region-sectors; "
+                     "use the MRIO_LEONTIEF worksheet function or the Python API for them.")
+    h = _header(ctx, "Leontief", "leontief")
+    by_region = r.multipliers.groupby(level="region", sort=False).mean()
+    by_region.columns = ["mean output multiplier", "mean own-region part", "mean spill-over part"]
+    tables.insert(1, Table("Table 1b. Mean output multipliers by region", by_region, formats={"*": "multiplier"}))
+    charts = [Chart("Mean output multipliers: own region vs spill-over", 1,
+                    ["mean own-region part", "mean spill-over part"], kind="column_clustered")]
+    return [ResultSheet("Leontief", "leontief", h["title"], h["subtitle"], tables, notes, charts, meta=h["meta"])]
+
+
+@register("leontief", label="Leontief", group="Table", image="FunctionWizard",
+          help="Technical coefficients A, Leontief inverse L, output, VA and emission multipliers")
+def leontief(book, **options) -> list[str]:
+    ctx = _context(book, options, "leontief")
+    with ctx.step:
+        return _finish(book, ctx, build_leontief(ctx))
+
+
+# ---------------------------------------------------------------------- accounts
+def _sector_groups(book, ctx: Context) -> dict | None:
+    name = ctx.settings.get("sector_concordance") or ""
+    if not name:
+        return None
+    conc = read_concordance(book, name)
+    missing = [s for s in ctx.table.sectors if s not in conc]
+    if missing:
+        raise WorkbookError(f"sector concordance does not map {missing[:5]}", name, "A1")
+    return conc
+
+
+def build_accounts(ctx: Context, groups: dict | None = None, solver: LeontiefSolver | None = None) -> list[ResultSheet]:
+    t = ctx.table
+    sat = _satellite(ctx)
+    basis = ctx.settings.get("basis", "total")
+    ctx.step("solving the Leontief system for the accounts")
+    a = _accounts(t, sat, basis=basis, solver=solver)
+    unit = a.unit
+    summ = pd.DataFrame({"PBA": a.pba, "CBA": a.cba.reindex(a.pba.index), "NEI (total basis)": a.nei_total,
+                         "NEI (domestic basis)": a.nei_domestic})
+    summ["PBA / CBA"] = summ["PBA"] / summ["CBA"]
+    summ[f"orientation ({basis} basis)"] = a.summary()["orientation"]
+    pseudo = [c for c in a.cba.index if c in ("EXP", "OTH")]
+    tot = pd.DataFrame({"PBA": [a.pba.sum()], "CBA": [a.cba[list(t.regions)].sum()],
+                        "NEI (total basis)": [a.nei_total.sum()], "NEI (domestic basis)": [a.nei_domestic.sum()],
+                        "PBA / CBA": [np.nan], f"orientation ({basis} basis)": [""]}, index=["Total (real regions)"])
+    for p in pseudo:
+        tot.loc[f"{p} (pseudo-region)"] = [np.nan, a.cba[p], np.nan, np.nan, np.nan, ""]
+    summ_all = pd.concat([summ, tot])
+    summ_all.index.name = "region"
+    T = a.driver.copy()
+    T["Total (PBA excl. direct FD)"] = T.sum(axis=1)
+    T.loc["Total (CBA excl. direct FD)"] = T.sum(axis=0)
+    pba_sec = a.pba_sector.unstack("sector").reindex(index=list(t.regions), columns=list(t.sectors))
+    fp = a.cba_final_producer.unstack("sector").reindex(index=list(t.regions), columns=list(t.sectors))
+    prod = a.cba_product.copy()
+    prod.loc["Total"] = prod.sum()
+    tables = [
+        Table(f"Table 1. Production- and consumption-based {sat} emissions by region ({unit})", summ_all,
+              formats={"*": "emissions", "PBA / CBA": "ratio", f"orientation ({basis} basis)": "text"}),
+        Table(f"Table 2. Driver matrix T: emissions in the row region driven by final demand of the column region "
+              f"({unit})", T, formats={"*": "emissions"}),
+        Table(f"Table 3. Consumption-based emissions by product consumed (attribution a; {unit})", prod,
+              formats={"*": "emissions"}, total_row=True),
+        Table(f"Table 4. Production-based emissions by region and sector ({unit})", pba_sec.T,
+              formats={"*": "emissions"}),
+        Table(f"Table 5. Emissions by final producer (attribution c, μ·y; {unit})", fp.T, formats={"*": "emissions"}),
+    ]
+    charts = [Chart(f"Production- vs consumption-based {sat} by region ({unit})", 0, ["PBA", "CBA"])]
+    if groups:
+        cg = a.cba_product[list(t.regions)].copy()
+        cg.index = [groups[s] for s in cg.index]
+        cg = cg.groupby(level=0, sort=False).sum().T
+        cg.index.name = "consumer"
+        cg.columns.name = "sector group"
+        tables.append(Table(f"Table 6. Consumption-based emissions by consumer and sector group (Fig. 4 layout; "
+                            f"{unit})", cg, formats={"*": "emissions"}))
+        charts.append(Chart(f"Consumption-based {sat} by sector group ({unit})", len(tables) - 1, list(cg.columns),
+                            kind="bar_clustered"))
+    h = _header(ctx, "Accounts", "accounts", satellite=sat, basis=basis, basis_label=f"NEI {basis}")
+    notes = h["notes"] + [f"Closure: Σ PBA = {a.closure['sum_pba']:,.3f} and Σ CBA incl. pseudo-regions = "
+                          f"{a.closure['sum_cba']:,.3f} {unit}."]
+    if a.hh.abs().sum() > 0:
+        notes.append(f"Direct final-demand emissions (e.g. household fuel use, {a.hh.sum():,.1f} {unit} in all) are "
+                     "included in PBA and CBA of their region but not in the driver matrix T.")
+    return [ResultSheet("Accounts", "accounts", h["title"], h["subtitle"], tables, notes, charts, meta=h["meta"])]
+
+
+@register("accounts", label="Accounts", group="Accounts", image="ChartTypeBarInsertGallery",
+          help="Production- vs consumption-based emissions by region and sector, driver matrix, net embodied inflow")
+def accounts(book, **options) -> list[str]:
+    ctx = _context(book, options, "accounts")
+    with ctx.step:
+        return _finish(book, ctx, build_accounts(ctx, _sector_groups(book, ctx)))
+
+
+# ---------------------------------------------------------------------- flows
+def build_flows(ctx: Context, solver: LeontiefSolver | None = None) -> list[ResultSheet]:
+    t = ctx.table
+    sat = _satellite(ctx)
+    unit = t.satellites[sat].unit
+    s = ctx.settings
+    ctx.step("forming L and the embodied-flow matrix F")
+    F = embodied_flows(t, sat, solver=solver)
+    Freg = aggregate_flows(F, "region")
+    Fsec = aggregate_flows(F, "sector")
+    net = net_inflow_from_flows(Freg)
+    focus = s.get("focus_regions") or None
+    if focus:
+        unknown = [r for r in focus if r not in t.regions]
+        if unknown:
+            raise OptionError(f"unknown focus region(s) {unknown}; the table has {list(t.regions)}")
+    matrix = F if s.get("flow_level", "region-sector") == "region-sector" else Freg
+    sel = dict(top_k=s.get("top_k", 20))
+    if s.get("cum_share") not in ("", None):
+        sel = dict(cum_share=float(s["cum_share"]))
+    edges = top_flows(matrix, sources=focus, targets=focus, **sel)
+    edges.index = pd.RangeIndex(1, len(edges) + 1, name="rank")
+    edges_out = edges.rename(columns={"source_region": "from region", "source_sector": "from sector",
+                                      "target_region": "to region", "target_sector": "to sector",
+                                      "value": f"flow ({unit})", "share": "share", "cum_share": "cumulative share"})
+    if s.get("flow_level") == "region":
+        edges_out = edges_out.drop(columns=["from sector", "to sector"])
+    Freg_out = Freg.copy()
+    Freg_out["Total"] = Freg_out.sum(axis=1)
+    Freg_out.loc["Total"] = Freg_out.sum(axis=0)
+    net_df = pd.DataFrame({"outflow to other regions": Freg.sum(axis=1) - np.diag(Freg),
+                           "inflow from other regions": Freg.sum(axis=0) - np.diag(Freg), "net inflow (F basis)": net})
+    net_df.index.name = "region"
+    chart_df = edges_out.copy()
+    chart_df.index = [f"{a}→{b}" if s.get("flow_level") == "region" else f"{a}|{c}→{b}|{d}"
+                      for a, b, c, d in zip(edges["source_region"], edges["target_region"], edges["source_sector"],
+                                            edges["target_sector"])]
+    chart_df.index.name = "flow"
+    h = _header(ctx, "Flows", "flows", satellite=sat)
+    sel_txt = f"cumulative share {sel['cum_share']:.0%}" if "cum_share" in sel else f"top {sel['top_k']}"
+    tables = [
+        Table(f"Table 1. Embodied flows between regions, F_reg ({unit})", Freg_out, formats={"*": "emissions"}),
+        Table(f"Table 2. Net embodied inflow from F by region ({unit}; basis: embodied flows F)", net_df,
+              formats={"*": "emissions"}),
+        Table(f"Table 3. Top inter-region flows ({sel_txt}; excl. flows within a region; {unit})", edges_out,
+              formats={f"flow ({unit})": "emissions", "share": "share", "cumulative share": "share"},
+              note=f"Shares are of the {edges.attrs['total']:,.1f} {unit} of all inter-region flows at this level."),
+        Table(f"Table 4. Embodied flows between sectors, F_sec ({unit})", Fsec, formats={"*": "emissions"}),
+        Table("Chart data: top flows", chart_df[[f"flow ({unit})"]].head(20), formats={"*": "emissions"}),
+    ]
+    charts = [Chart(f"Top embodied {sat} flows ({unit})", 4, [f"flow ({unit})"], kind="bar_clustered", max_rows=20)]
+    notes = h["notes"] + [f"Linkage strength 1'F1 = {F.to_numpy().sum():,.1f} {unit} (not total emissions)."]
+    return [ResultSheet("Flows", "flows", h["title"], h["subtitle"], tables, notes, charts, meta=h["meta"])]
+
+
+@register("flows", label="Embodied flows", group="Accounts", image="DiagramRadialInsertClassic",
+          help="Embodied-emission flows F between regions and sectors, net inflow, top flows for network charts")
+def flows(book, **options) -> list[str]:
+    ctx = _context(book, options, "flows")
+    with ctx.step:
+        return _finish(book, ctx, build_flows(ctx))
+
+
+# ---------------------------------------------------------------------- efficiency
+def build_efficiency(ctx: Context, solver: LeontiefSolver | None = None) -> list[ResultSheet]:
+    t = ctx.table
+    sat = _satellite(ctx)
+    s = ctx.settings
+    ctx.step("classifying supply chains")
+    sector = s.get("efficiency_sector") or None
+    r = _efficiency(t, sat, focus=s.get("focus_regions") or None, flow_basis=s.get("flow_basis", "T"),
+                    basis=s.get("basis", "total"), sector=sector, solver=solver)
+    iu = r.intensity_unit
+    reg = r.regions.rename(columns={"PBA": f"PBA ({r.unit})", "X": f"output ({t.monetary_unit or 'money'})",
+                                    "intensity": f"intensity ({iu})", "gap": "gap to focus average",
+                                    "NEI": f"NEI ({r.basis} basis)"})
+    fl = r.flows.rename(columns={"value": f"flow ({r.unit})", "producer_intensity": "producer intensity",
+                                 "consumer_intensity": "consumer intensity"}).set_index(["producer", "consumer"])
+    fl = fl.sort_values(f"flow ({r.unit})", ascending=False)
+    shares = pd.DataFrame({"share": r.shares, f"flow ({r.unit})": [
+        r.flows.loc[r.flows["class"] == c, "value"].sum() for c in r.shares.index]})
+    shares.index.name = "class"
+    contrib = r.producer_contribution.to_frame()
+    contrib.index.name = "producer"
+    groups = r.groups.rename(columns={"pooled_intensity": f"pooled intensity ({iu})",
+                                      "min_intensity": "min intensity", "max_intensity": "max intensity"})
+    mode = f"sector mode: {sector}" if sector else "average mode"
+    tables = [
+        Table(f"Table 1. Intensity and orientation by region (focus average {r.focus_intensity:.4f} {iu})", reg,
+              formats={f"PBA ({r.unit})": "emissions", f"output ({t.monetary_unit or 'money'})": "money",
+                       f"intensity ({iu})": "intensity", "gap to focus average": "share",
+                       f"NEI ({r.basis} basis)": "emissions", "orientation": "text"}),
+        Table(f"Table 2. Share of inefficient, efficient and neutral flows ({mode}; flow basis {r.flow_basis})",
+              shares, formats={"share": "share", f"flow ({r.unit})": "emissions"}),
+        Table("Table 3. Producer contributions to inefficient flows", contrib, formats={"*": "share"}),
+        Table("Table 4. Production- vs consumer-oriented regions", groups,
+              formats={"regions": "count", f"pooled intensity ({iu})": "intensity", "min intensity": "intensity",
+                       "max intensity": "intensity", "members": "text"}),
+        Table(f"Table 5. Flows between focus regions and their class ({r.unit}; intensities in {iu})", fl,
+              formats={f"flow ({r.unit})": "emissions", "producer intensity": "intensity",
+                       "consumer intensity": "intensity", "class": "text"}),
+    ]
+    price = s.get("eco_price")
+    if price not in ("", None):
+        comp = eco_compensation(r, float(price))
+        tables.append(Table(f"Table 6. Eco-compensation owed by consumers to producers on inefficient flows "
+                            f"(price {float(price):g} per {r.unit})", comp, formats={"*": "money"}, total_row=True))
+    charts = [Chart(f"Net embodied inflow ({r.unit}) against intensity ({iu})", 0,
+                    [f"NEI ({r.basis} basis)"], kind="xy_scatter", x_column=f"intensity ({iu})")]
+    h = _header(ctx, "Efficiency", "efficiency", satellite=sat, flow_basis=r.flow_basis,
+                basis_label=f"NEI {r.basis}")
+    notes = h["notes"] + list(r.notes)
+    tables[0].frame = reg
+    return [ResultSheet("Efficiency", "efficiency", h["title"], h["subtitle"], tables, notes, charts, meta=h["meta"])]
+
+
+@register("efficiency", label="Efficiency", group="Accounts", image="ChartTrendline",
+          help="Emission intensity, production/consumer orientation, inefficient supply-chain shares")
+def efficiency(book, **options) -> list[str]:
+    ctx = _context(book, options, "efficiency")
+    with ctx.step:
+        return _finish(book, ctx, build_efficiency(ctx))
+
+
+# ---------------------------------------------------------------------- aggregate
+def build_aggregate(book, ctx: Context) -> list[ResultSheet]:
+    s = ctx.settings
+    smap = read_concordance(book, s["sector_concordance"]) if s.get("sector_concordance") else None
+    rmap = read_concordance(book, s["region_concordance"]) if s.get("region_concordance") else None
+    if smap is None and rmap is None:
+        raise OptionError("set 'sector_concordance' and/or 'region_concordance' in the Settings sheet to a sheet "
+                          "with two columns (label, group)")
+    t = ctx.table
+    ta = _aggregate(t, sector_map={k: v for k, v in smap.items() if k in t.sectors} if smap else None,
+                    region_map={k: v for k, v in rmap.items() if k in t.regions} if rmap else None,
+                    name=f"{t.name} aggregated")
+    name = f"{ctx.source.sheet or t.name} agg"[:20]
+    h = _header(ctx, "Aggregate", "aggregate")
+    return table_sheets(name, "aggregate", h, ta)
+
+
+def table_sheets(name: str, command: str, h: dict, table: MRIOTable) -> list[ResultSheet]:
+    """Result sheets holding *table* in xlmrio's input layout (table + satellites), so every command can
+    read them again."""
+    sheets = [ResultSheet(name, command, h["title"], h["subtitle"],
+                          [Table(table.monetary_unit or "", pd.DataFrame(), grid=table_grid(table))], h.get("notes", []), meta=h["meta"])]
+    if table.satellites:
+        sheets.append(ResultSheet(f"{name} satellites"[:31], command, f"Satellites of {name}", h["subtitle"],
+                                  [Table(None, pd.DataFrame(), grid=satellite_grid(table))], [], meta=h["meta"]))
+    return sheets
+
+
+@register("aggregate", label="Aggregate", group="Table", image="GroupBy",
+          help="Aggregate the table with sector/region concordance sheets into a new table sheet")
+def aggregate(book, **options) -> list[str]:
+    ctx = _context(book, options, "aggregate")
+    with ctx.step:
+        return _finish(book, ctx, build_aggregate(book, ctx))

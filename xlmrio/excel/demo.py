@@ -1,0 +1,120 @@
+"""Build the demo workbook from the bundled dataset and run every registered command on it."""
+from __future__ import annotations
+
+import datetime as _dt
+import csv
+from pathlib import Path
+
+from .. import __version__
+from ..datasets import DEMO_YEARS, demo as demo_table
+from .layout import satellite_grid, table_grid
+from .progress import report
+from .registry import commands
+from .report import template, templates_dir, write_layout_grid
+from .settings import SETTINGS_SHEET, settings_rows
+
+CONCORDANCE_SHEET = "Concordance"
+
+
+def demo_settings() -> dict:
+    return {"table": "MRIO 2007", "table_t0": "MRIO 2002", "satellite": "CO2", "monetary_unit": "million USD",
+            "sector_concordance": CONCORDANCE_SHEET, "top_k": 20, "eco_price": 50}
+
+
+def nine_groups() -> list[list[str]]:
+    """The 17-sector → 9-group concordance used for the Fig. 4 layout (workbook_templates)."""
+    with open(templates_dir() / "concordance_9_groups.csv", encoding="utf-8") as fh:
+        return [row for row in csv.reader(fh)]
+
+
+def write_inputs(book) -> list[str]:
+    """Input sheets of the demo workbook: About, Settings, the two tables with satellites, a concordance."""
+    from .engine import add_list_validation
+
+    first = book.sheets[0]
+    first.name = "About"
+    about = [
+        ["xlmrio demo workbook"],
+        [f"Built {_dt.date.today().isoformat()} by xlmrio {__version__} from the bundled demo dataset."],
+        [None],
+        ["Sheet", "What it holds"],
+    ]
+    for y in DEMO_YEARS:
+        about.append([f"MRIO {y}", f"World input-output table {y}: 8 regions x 17 sectors, 5 final-demand "
+                                   "categories, million USD, current prices (WIOD 2013 release, aggregated)"])
+        about.append([f"MRIO {y} satellites", f"CO2 emissions {y} by region-sector and direct household emissions, "
+                                              "kt CO2 (JRC WIOD environmental accounts, bridged)"])
+    about += [
+        [SETTINGS_SHEET, "Options of every command (edit the Value column; CLI flags override it)"],
+        [CONCORDANCE_SHEET, "17 demo sectors -> 9 sector groups (Fig. 4 layout of the accounts)"],
+        ["other sheets", "Results written by xlmrio's commands (marked as xlmrio's; a rerun replaces only them)"],
+        [None],
+        ["Sources", "Timmer, Dietzenbacher, Los, Stehrer & de Vries (2015), An Illustrated User Guide to the World "
+                    "Input-Output Database, Review of International Economics 23: 575-605 (WIOD 2013 release)."],
+        [None, "Corsatea et al. (2019), World Input-Output Database Environmental Accounts, update 2000-2016, "
+               "JRC116234, doi:10.2760/024036."],
+        [None, "Derivation, bridges and approximations: xlmrio/datasets/data/PROVENANCE.md."],
+    ]
+    first.range("A1").value = [r + [None] * (2 - len(r)) for r in about]
+    first.range("A1").font.bold = True
+    first.range("A1").font.size = 14
+    first.range("A4:B4").font.bold = True
+    first.range("A1").column_width = 22
+    first.range("B1").column_width = 110
+    st = book.sheets.add(SETTINGS_SHEET, after=first)
+    rows = settings_rows(demo_settings())
+    st.range("A1").value = rows
+    st.range("A1:D1").font.bold = True
+    st.range("A1:D1").color = template("styles")["header"]["fill"]
+    for col, w in zip("ABCD", (22, 16, 90, 40)):
+        st.range(f"{col}1").column_width = w
+    from .settings import OPTIONS
+
+    for k, o in enumerate(OPTIONS):
+        if o.choices:
+            add_list_validation(st, f"B{k + 2}", list(o.choices))
+    last = st
+    names = []
+    for y in DEMO_YEARS:
+        t = demo_table(y)
+        sh = book.sheets.add(f"MRIO {y}", after=last)
+        sh.range("A1").value = f"{t.name}: intermediate flows, final demand, value added"
+        sh.range("A1").font.bold = True
+        sh.range("A1").font.size = 13
+        write_layout_grid(sh, 3, t.monetary_unit, table_grid(t))
+        sat = book.sheets.add(f"MRIO {y} satellites", after=sh)
+        sat.range("A1").value = f"{t.name}: satellite accounts (CO2 in kt; direct household emissions in the " \
+                                "Households columns)"
+        sat.range("A1").font.bold = True
+        write_layout_grid(sat, 3, None, satellite_grid(t))
+        last = sat
+        names += [sh.name, sat.name]
+    conc = book.sheets.add(CONCORDANCE_SHEET, after=last)
+    conc.range("A1").value = nine_groups()
+    conc.range("A1:B1").font.bold = True
+    conc.range("A1").column_width = 26
+    conc.range("B1").column_width = 34
+    return ["About", SETTINGS_SHEET] + names + [CONCORDANCE_SHEET]
+
+
+def build_demo(out: str | Path, *, run: bool = True) -> Path:
+    """Write the demo workbook to *out* and run every registered command on it."""
+    import xlwings as xw
+
+    from .engine import use
+
+    use()
+    out = Path(out).resolve()
+    report(None, "building the demo workbook from the bundled WIOD/JRC data")
+    book = xw.Book()
+    write_inputs(book)
+    if run:
+        for cmd in commands():
+            if cmd.name in ("demo",):
+                continue
+            report(None, f"running '{cmd.name}' ({cmd.help})")
+            cmd.func(book)
+    book.sheets["About"].activate()
+    book.save(str(out))
+    book.close()
+    return out
