@@ -98,10 +98,10 @@ def build_validate(ctx: Context) -> list[ResultSheet]:
                         "satellites", "monetary unit", "total output", "total final demand", "total primary inputs",
                         "max |row residual|", "max |column residual|", "GDP residual sum(y) - sum(V)",
                         "relative tolerance", "verdict"], name="check"))
-    findings = rep.to_frame()
+    findings = rep.to_frame()[["severity", "where", "residual", "what"]]
     if findings.empty:
-        findings = pd.DataFrame([("info", "no findings: every identity holds within the tolerance", "whole table", 0.0)],
-                                columns=["severity", "what", "where", "residual"])
+        findings = pd.DataFrame([("info", "whole table", 0.0, "no findings: every identity holds within the tolerance")],
+                                columns=["severity", "where", "residual", "what"])
     findings.index = pd.RangeIndex(1, len(findings) + 1, name="#")
     row_res = t.Z.sum(1) + t.y - t.x
     col_res = t.Z.sum(0) + t.V.sum(0) - t.x
@@ -114,7 +114,7 @@ def build_validate(ctx: Context) -> list[ResultSheet]:
     }, index=pd.Index(t.regions, name="region"))
     h = _header(ctx, "Validate", "validate")
     return [ResultSheet("Validate", "validate", h["title"], h["subtitle"], [
-        Table("Table 1. Summary", summary, formats={"value": "money"}),
+        Table("Table 1. Summary", summary, formats={"value": "general"}),
         Table("Table 2. Findings", findings, formats={"residual": "residual"}),
         Table(f"Table 3. Totals and residuals by region ({t.monetary_unit or 'money unit'})", by_region,
               formats={"*": "money", "max |row residual|": "residual", "max |column residual|": "residual"}),
@@ -226,7 +226,8 @@ def build_accounts(ctx: Context, groups: dict | None = None, solver: LeontiefSol
               formats={"*": "emissions"}),
         Table(f"Table 5. Emissions by final producer (attribution c, μ·y; {unit})", fp.T, formats={"*": "emissions"}),
     ]
-    charts = [Chart(f"Production- vs consumption-based {sat} by region ({unit})", 0, ["PBA", "CBA"])]
+    charts = [Chart(f"Production- vs consumption-based {sat} by region ({unit})", 0, ["PBA", "CBA"],
+                    rows=list(t.regions))]
     if groups:
         cg = a.cba_product[list(t.regions)].copy()
         cg.index = [groups[s] for s in cg.index]
@@ -302,9 +303,10 @@ def build_flows(ctx: Context, solver: LeontiefSolver | None = None) -> list[Resu
               formats={f"flow ({unit})": "emissions", "share": "share", "cumulative share": "share"},
               note=f"Shares are of the {edges.attrs['total']:,.1f} {unit} of all inter-region flows at this level."),
         Table(f"Table 4. Embodied flows between sectors, F_sec ({unit})", Fsec, formats={"*": "emissions"}),
-        Table("Chart data: top flows", chart_df[[f"flow ({unit})"]].head(20), formats={"*": "emissions"}),
     ]
-    charts = [Chart(f"Top embodied {sat} flows ({unit})", 4, [f"flow ({unit})"], kind="bar_clustered", max_rows=20)]
+    charts = [Chart(f"Top embodied {sat} flows ({unit})", 0, [f"flow ({unit})"], kind="bar_clustered", max_rows=20,
+                    data=chart_df.head(20).iloc[::-1],  # Excel draws bar charts bottom-up: largest on top
+                    height=420.0)]
     notes = h["notes"] + [f"Linkage strength 1'F1 = {F.to_numpy().sum():,.1f} {unit} (not total emissions)."]
     return [ResultSheet("Flows", "flows", h["title"], h["subtitle"], tables, notes, charts, meta=h["meta"])]
 
@@ -412,3 +414,99 @@ def aggregate(book, **options) -> list[str]:
     ctx = _context(book, options, "aggregate")
     with ctx.step:
         return _finish(book, ctx, build_aggregate(book, ctx))
+
+
+# ---------------------------------------------------------------------- transfer & leakage
+def build_transfer(ctx: Context, t0_source: Source) -> list[ResultSheet]:
+    from ..core.transfer import industrial_transfer
+
+    t0, t1 = t0_source.table, ctx.table
+    sat = _satellite(ctx)
+    s = ctx.settings
+    ctx.step(f"demand-attributed output of {t0_source.description} and {ctx.source.description}")
+    y0, y1 = t0_source.sheet or "t0", ctx.source.sheet or "t1"
+    r = industrial_transfer(t0, t1, sat, coefficients_year=s.get("transfer_coefficients", "t1"),
+                            bloc=s.get("bloc") or None, years=(y0, y1))
+    money, cu = r.monetary_unit or "money unit", r.carbon_unit
+    has_exports = t0.exports is not None or t1.exports is not None
+    variants = ["consumption", "export", "total"] if has_exports else ["consumption"]
+    vname = {"consumption": "consumption-driven", "export": "export-driven", "total": "total"}
+
+    top = r.top_sectors(5, "total" if has_exports else "consumption")
+    top = top.pivot_table(index=["region", "rank"], columns="direction", values=["sector", "value"],
+                          aggfunc="first").reindex(columns=["sector", "value"], level=0)
+    top.columns = [f"transferred {d}: {'sector' if k == 'sector' else f'value ({money})'}" for k, d in top.columns]
+    order = [c for d in ("in", "out") for c in top.columns if f"transferred {d}:" in c]
+    top = top[order].reindex(index=pd.MultiIndex.from_product([list(r.regions), range(1, 6)],
+                                                               names=["region", "rank"])).dropna(how="all")
+    top = top.astype(object).where(top.notna(), None)
+    S = r.coefficients_by_sector()
+    hl = r.top_coefficients(3)
+    t3 = r.table3()
+    t3 = t3.loc[:, [(m, v) for m in ("NX", "NC") for v in variants if (m, v) in t3.columns]]
+    t3.columns = pd.MultiIndex.from_tuples([(f"net transfer NX ({money})" if m == "NX" else f"net carbon transfer NC ({cu})",
+                                             vname[v]) for m, v in t3.columns], names=["measure", "variant"])
+    t3.loc["Total"] = t3.sum()
+    share = r.transfer_in_share.loc[:, [(k, v) for k in ("industry", "carbon") for v in variants]]
+    share.columns = pd.MultiIndex.from_tuples([(f"{k} transfer-in", vname[v]) for k, v in share.columns],
+                                              names=["kind", "variant"])
+    share.loc["Total"] = share.sum()
+    drv = r.emissions_by_driver
+    keep = [c for c in drv.columns if has_exports or c[1] != "export"]
+    drv = drv[keep].copy()
+    drv.columns = pd.MultiIndex.from_tuples([({"t0": y0, "t1": y1}.get(y, y), d) for y, d in drv.columns],
+                                            names=["year", "driver"])
+    drv.loc["Total"] = drv.sum()
+    main_v = "total" if has_exports else "consumption"
+    pair = r.pairwise_net[main_v].copy()
+    pairc = r.pairwise_net_carbon[main_v].copy()
+    lam = r.leakage_by_variant[main_v].copy()
+    for df in (pair, pairc, lam):
+        df.index.name, df.columns.name = "region J (receiving)", "partner K"
+    imp = pd.DataFrame({f"IE: own-coefficient emission impact ({cu})": r.impact_emissions[main_v],
+                        f"IVA: value-added impact ({money})": r.impact_va[main_v],
+                        f"net carbon transfer NC ({cu})": r.net_carbon[main_v]})
+    imp.index.name = "region"
+    tables = [
+        Table(f"Table 1. Sectors with the largest net transfer in and out, {vname[main_v]} ({money})", top,
+              formats={c: ("money" if "value" in c else "text") for c in top.columns}),
+        Table(f"Table 2. Carbon coefficients S ({r.coefficients_unit}; top 3 per region marked)", S,
+              formats={"*": "intensity"}, highlight=hl),
+        Table("Table 3. Net industrial and carbon transfer by region (positive = inflow)", t3,
+              formats={"*": "money"}, total_row=True),
+        Table("Table 4. Shares of gross transfer-in (each column sums to 100 %)", share, formats={"*": "share"},
+              total_row=True),
+        Table(f"Table 5. Emissions of output by demand driver and year ({cu})", drv, formats={"*": "emissions"},
+              total_row=True),
+        Table(f"Table 6. Pairwise net transfer N(J←K), {vname[main_v]} ({money})", pair, formats={"*": "money"}),
+        Table(f"Table 7. Pairwise net carbon transfer NC(J←K), {vname[main_v]} ({cu})", pairc,
+              formats={"*": "emissions"}),
+        Table(f"Table 8. Carbon leakage Λ(J,K), {vname[main_v]} ({cu}; symmetric)", lam, formats={"*": "emissions"}),
+        Table(f"Table 9. Effects of the transfers on each region's own emissions and value added ({vname[main_v]})",
+              imp, formats={c: ("money" if "IVA" in c else "emissions") for c in imp.columns}),
+    ]
+    if r.bloc_effects is not None:
+        be = r.bloc_effects[variants]
+        tables.append(Table(f"Table 10. Bloc {', '.join(r.bloc)}: internal vs external effects", be,
+                            formats={"*": "money"}))
+    chart_df = pd.DataFrame({f"net carbon transfer NC ({cu})": r.net_carbon[main_v]})
+    chart_df.index.name = "region"
+    charts = [Chart(f"Net carbon transfer by region, {y0} → {y1} ({cu})", 0, [f"net carbon transfer NC ({cu})"],
+                    data=chart_df)]
+    coef_year = y1 if s.get("transfer_coefficients", "t1") == "t1" else y0
+    h = _header(ctx, "Transfer & leakage", "transfer", satellite=sat, coef_year=coef_year,
+                source=f"{t0_source.description} → {ctx.source.description}")
+    notes = h["notes"] + [f"Prices: {r.price_basis}. Changes between table years in current prices mix real change "
+                          "and inflation; deflators are available in the Python API (deflator=...)."] + list(r.notes)
+    return [ResultSheet("Transfer & leakage", "transfer", h["title"], h["subtitle"], tables, notes, charts,
+                        meta=h["meta"])]
+
+
+@register("transfer", label="Transfer & leakage", group="Transfer", image="ArrowsMoreMenu",
+          help="Industrial transfer, carbon transfer and carbon leakage between two table years (table_t0 -> table)")
+def transfer(book, **options) -> list[str]:
+    ctx = _context(book, options, "transfer")
+    with ctx.step:
+        ctx.step("reading the earlier table")
+        t0_source = read_table(book, ctx.settings, which="table_t0")
+        return _finish(book, ctx, build_transfer(ctx, t0_source))

@@ -93,6 +93,9 @@ class Chart:
     kind: str = "column_clustered"
     x_column: Any = None  # xy_scatter: the column on the x axis
     max_rows: int = 40
+    rows: list | None = None  # index labels to plot (default: the first max_rows rows)
+    data: pd.DataFrame | None = None  # plot this frame instead of a table of the sheet
+    height: float = 300.0
 
 
 @dataclass
@@ -211,8 +214,8 @@ def _write_sheet(sheet, rs: ResultSheet, progress=None) -> None:
                 _style(sheet.range((first + nrow - 1, 1), (first + nrow - 1, ncols)), st["total"])
         for j in range(ncols):
             vals = [r[j] for r in cells]
-            w = max((len(f"{v:,.1f}") if isinstance(v, float) else len(str(v)) for v in vals if v is not None),
-                    default=4)
+            w = max((len(f"{v:,.1f}") if isinstance(v, float) else min(len(str(v)), 40) for v in vals
+                     if v is not None), default=4)
             widths[j + 1] = max(widths.get(j + 1, 0), min(w + 2, st["column_width"]["max"]))
         anchors.append((first, nh, nlab, nrow, ncols))
         row = first + nrow
@@ -232,7 +235,11 @@ def _write_sheet(sheet, rs: ResultSheet, progress=None) -> None:
         lo = st["column_width"]["label"] if j == 1 else st["column_width"]["number"]
         sheet.range((1, j)).column_width = max(lo if j > 1 else min(w, 24), min(w, 24) if j == 1 else w)
     if rs.charts:
-        _write_charts(sheet, rs, anchors, row, max(widths) if widths else 1)
+        # right of the tables that share rows with the charts (15 pt per row)
+        span = (60.0 + sum(c.height + 20.0 for c in rs.charts)) / 15.0
+        beside = [a[4] for a in anchors if a[0] - a[1] - 1 <= span] or [1]
+        left = sum(_points(widths.get(j, 8.43)) for j in range(1, max(beside) + 1)) + 20.0
+        _write_charts(sheet, rs, row, left)
 
 
 def write_layout_grid(sheet, row: int, unit_line: str, grid: list) -> int:
@@ -259,18 +266,22 @@ def write_layout_grid(sheet, row: int, unit_line: str, grid: list) -> int:
     return row + len(cells)
 
 
-def _write_charts(sheet, rs: ResultSheet, anchors, row: int, last_col: int) -> None:
-    """Charts read from small 'chart data' blocks below the notes (contiguous ranges, labels first)."""
+def _points(width_chars: float) -> float:
+    """Excel column width (characters) -> points (7 px per character + 5 px padding, 0.75 pt per px)."""
+    return (7.0 * width_chars + 5.0) * 0.75
+
+
+def _write_charts(sheet, rs: ResultSheet, row: int, left: float) -> None:
+    """Charts to the right of the tables, read from small 'chart data' blocks below the notes
+    (contiguous ranges, labels first)."""
     sheet.range((row, 1)).value = "Chart data"
     _style(sheet.range((row, 1)), template("styles")["table_title"])
     row += 1
-    left_col = last_col + 2
     top = 60.0
     for ch in rs.charts:
-        t = rs.tables[ch.table]
-        df = t.frame
+        df = ch.data if ch.data is not None else rs.tables[ch.table].frame
         cols = ([ch.x_column] if ch.kind == "xy_scatter" and ch.x_column is not None else []) + list(ch.columns)
-        data = df[cols].head(ch.max_rows)
+        data = df.loc[list(ch.rows), cols] if ch.rows is not None else df[cols].head(ch.max_rows)
         labels = [" | ".join(map(str, i)) if isinstance(i, tuple) else str(i) for i in data.index]
         head = [[df.index.name or ""] + [str(c) for c in cols]] if ch.kind != "xy_scatter" else [[str(c) for c in cols]]
         body = [[lab] + [_cell(v) for v in r] for lab, r in zip(labels, data.itertuples(index=False, name=None))] \
@@ -278,12 +289,13 @@ def _write_charts(sheet, rs: ResultSheet, anchors, row: int, last_col: int) -> N
         block = head + body
         sheet.range((row, 1)).value = block
         rng = sheet.range((row, 1), (row + len(block) - 1, len(block[0])))
-        left = float(sum(12 * 5.6 for _ in range(left_col - 1)))
-        chart = sheet.charts.add(left=left, top=top, width=480, height=300)
+        if len(block) > 1 and len(block[0]) > 1:
+            sheet.range((row + 1, 2), (row + len(block) - 1, len(block[0]))).number_format = number_format("money")
+        chart = sheet.charts.add(left=left, top=top, width=480, height=ch.height)
         chart.chart_type = ch.kind
         chart.set_source_data(rng)
         _set_chart_title(chart, ch.title)
-        top += 320
+        top += ch.height + 20.0
         row += len(block) + 1
 
 

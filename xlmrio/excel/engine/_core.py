@@ -9,6 +9,7 @@ import os
 import re
 import sys
 import tempfile
+from contextlib import contextmanager
 from operator import itemgetter
 from pathlib import Path
 
@@ -430,7 +431,7 @@ class Book(base_classes.Book):
         self.wb.calculation.fullCalcOnLoad = True  # Excel/LibreOffice recompute on open
         # Serialise in memory first: a failure inside openpyxl never touches the disk.
         buf = io.BytesIO()
-        with no_gc():
+        with no_gc(), _exact_floats():
             self.wb.save(buf)
         fd, tmp = tempfile.mkstemp(prefix=f".~{target.stem}.", suffix=".tmp", dir=target.parent)
         try:
@@ -495,6 +496,29 @@ class Book(base_classes.Book):
                                 v = dt.datetime(v.year, v.month, v.day)
                         out[key] = v
         return out
+
+
+@contextmanager
+def _exact_floats():
+    """Make openpyxl write floats with ``repr`` (shortest exact form) instead of ``%.16g``.
+
+    openpyxl's cell writer rounds to 16 significant digits, losing up to one unit in the last
+    place; Excel writes 17. The patch is scoped to one save and restored afterwards.
+    """
+    import openpyxl.cell._writer as cell_writer
+
+    original = cell_writer.safe_string
+
+    def safe_string(value):
+        if type(value) is float and math.isfinite(value):
+            return repr(value)
+        return original(value)
+
+    cell_writer.safe_string = safe_string
+    try:
+        yield
+    finally:
+        cell_writer.safe_string = original
 
 
 def _copy_mode(target: Path, tmp: str) -> None:

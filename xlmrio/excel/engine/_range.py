@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from copy import copy
 from numbers import Real
 
@@ -565,7 +566,7 @@ class Range(base_classes.Range):
         if not external:
             return addr
         prefix = f"[{self.book.name}]{self.sheet.name}"
-        if quote_sheet(prefix) != prefix or quote_sheet(self.sheet.name) != self.sheet.name:
+        if quote_sheet(self.sheet.name) != self.sheet.name or not re.fullmatch(r"[\w.]+", self.book.name):
             prefix = "'" + prefix.replace("'", "''") + "'"
         return f"{prefix}!{addr}"
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import math
 import re
 from contextlib import contextmanager
 from typing import Iterator
@@ -206,11 +207,14 @@ def from_color(color) -> tuple[int, int, int] | None:
 
 # ----------------------------------------------------------------------------- geometry
 def _default_col_width(ws) -> float:
+    """Default column width in file units (Calibri 11: base 8 characters -> 64 px -> 9.140625)."""
     fmt = ws.sheet_format
     if fmt.defaultColWidth:
         return float(fmt.defaultColWidth)
     base = fmt.baseColWidth if fmt.baseColWidth is not None else 8
-    return base + 0.43 if base == 8 else float(base) + 0.71
+    px = math.ceil((base * 7 + 5) / 8) * 8
+    chars = math.trunc((px - 5) / 7 * 100 + 0.5) / 100
+    return math.trunc((chars * 7 + 5) / 7 * 256) / 256
 
 
 def column_dimension(ws, c: int):
@@ -226,7 +230,7 @@ def column_dimension(ws, c: int):
 
 
 def column_width_chars(ws, c: int) -> float:
-    """Column width in Excel's character units (what ``Range.column_width`` returns)."""
+    """Column width in the file's units (openpyxl's ``width``; Excel's displayed width + ~0.71)."""
     dim = column_dimension(ws, c)
     if dim is not None and dim.width:
         return float(dim.width)
@@ -241,7 +245,7 @@ def row_height_points(ws, r: int) -> float:
 
 
 def chars_to_points(width: float) -> float:
-    """Column width (characters of the default font, Calibri 11: 7 px per digit) -> points."""
+    """Column width in file units -> points (Calibri 11: 7 px per digit, ECMA-376 18.3.1.13)."""
     px = int(((256 * width + int(128 / 7)) / 256) * 7) if width > 0 else 0
     return px * 0.75
 
