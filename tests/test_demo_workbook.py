@@ -1,0 +1,143 @@
+"""The demo workbook (README's main job): every command on real data through the openpyxl engine, the
+numbers written equal the core API's, and LibreOffice opens and renders it."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+import xlmrio
+from xlmrio.cli import main
+from xlmrio.datasets import demo
+from xlmrio.excel.registry import commands
+
+EXPECTED_SHEETS = ["About", "Settings", "MRIO 2002", "MRIO 2002 satellites", "MRIO 2007", "MRIO 2007 satellites",
+                   "Concordance", "Validate", "Leontief", "Accounts", "Flows", "Efficiency", "MRIO 2007 agg",
+                   "MRIO 2007 agg satellites", "Transfer & leakage"]
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "xlmrio-demo.xlsx"
+    assert main(["demo", "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def wb(demo_file):
+    return openpyxl.load_workbook(demo_file, data_only=True)
+
+
+def _block(ws, prefix: str, header_rows: int = 1) -> pd.DataFrame:
+    rows = list(ws.iter_rows(values_only=True))
+    for i, row in enumerate(rows):
+        if isinstance(row[0], str) and row[0].startswith(prefix):
+            head = rows[i + header_rows]
+            body = []
+            for r in rows[i + 1 + header_rows:]:
+                if r[0] is None or all(v is None for v in r[1:]):
+                    break
+                body.append(r)
+            ncol = max(j for j, h in enumerate(head) if h not in (None, "")) + 1
+            df = pd.DataFrame([r[:ncol] for r in body], columns=[h or f"c{j}" for j, h in enumerate(head[:ncol])])
+            return df.set_index(df.columns[0])
+    raise AssertionError(f"{prefix!r} not found on {ws.title}")
+
+
+def test_every_registered_command_has_a_sheet(wb):
+    for name in EXPECTED_SHEETS:
+        assert name in wb.sheetnames, name
+    registered = {c.name for c in commands()}
+    assert {"validate", "leontief", "accounts", "flows", "efficiency", "aggregate", "transfer"} <= registered
+
+
+def test_input_sheets_read_back_equal_the_bundled_tables(demo_file):
+    import xlwings as xw
+
+    from xlmrio.excel import engine
+    from xlmrio.excel.reader import read_table
+    from xlmrio.excel.settings import resolve
+
+    engine.use()
+    book = xw.Book(str(demo_file))
+    try:
+        for year in (2002, 2007):
+            src = read_table(book, resolve(book, {"table": f"MRIO {year}"}))
+            t = demo(year)
+            assert_allclose(src.table.Z, t.Z, rtol=0, atol=0)
+            assert_allclose(src.table.Y, t.Y, rtol=0, atol=0)
+            assert_allclose(src.table.x, t.x, rtol=1e-15)
+            assert_allclose(src.table.satellites["CO2"].values, t.satellites["CO2"].values, rtol=1e-15)
+            assert_allclose(src.table.satellites["CO2"].hh, t.satellites["CO2"].hh, rtol=1e-15)
+            assert src.table.monetary_unit == "million USD"
+    finally:
+        book.close()
+
+
+def test_accounts_sheet_equals_core(wb):
+    t = demo(2007)
+    a = xlmrio.accounts(t, "CO2")
+    df = _block(wb["Accounts"], "Table 1.")
+    assert_allclose(df.loc[list(t.regions), "PBA"].astype(float), a.pba, rtol=1e-12)
+    assert_allclose(df.loc[list(t.regions), "CBA"].astype(float), a.cba[list(t.regions)], rtol=1e-12)
+    # world table: Σ PBA = Σ CBA over real regions
+    assert df.loc["Total (real regions)", "PBA"] == pytest.approx(df.loc["Total (real regions)", "CBA"], rel=1e-12)
+    groups = _block(wb["Accounts"], "Table 6.")
+    assert groups.shape == (8, 9)  # 8 consumers x the nine sector groups
+    assert_allclose(groups.sum(axis=1).astype(float), a.driver.sum(axis=0)[list(t.regions)], rtol=1e-9)
+
+
+def test_flows_and_efficiency_sheets_equal_core(wb):
+    t = demo(2007)
+    F = xlmrio.embodied_flows(t, "CO2")
+    Freg = _block(wb["Flows"], "Table 1.")
+    assert_allclose(Freg.loc[list(t.regions), list(t.regions)].astype(float), xlmrio.aggregate_flows(F), rtol=1e-12)
+    top = _block(wb["Flows"], "Table 3.")
+    ref = xlmrio.top_flows(F, top_k=20)
+    assert_allclose(top["flow (kt CO2)"].astype(float), ref["value"], rtol=1e-12)
+    eff = xlmrio.efficiency(t, "CO2")
+    shares = _block(wb["Efficiency"], "Table 2.")
+    assert_allclose(shares["share"].astype(float), eff.shares, rtol=1e-12)
+
+
+def test_transfer_sheet_equals_core(wb):
+    from xlmrio.core.transfer import industrial_transfer
+
+    r = industrial_transfer(demo(2002), demo(2007), "CO2")
+    tab = _block(wb["Transfer & leakage"], "Table 3.", header_rows=2)
+    regions = list(demo(2007).regions)
+    assert_allclose(tab.loc[regions].iloc[:, 0].astype(float), r.net_output["consumption"], rtol=1e-12)
+    assert_allclose(tab.loc[regions].iloc[:, 1].astype(float), r.net_carbon["consumption"], rtol=1e-12)
+    assert abs(float(tab.loc["Total"].iloc[0])) < 1e-6 * float(np.abs(r.net_output["consumption"]).sum())
+
+
+def test_aggregated_table_sheet_feeds_other_commands(demo_file, tmp_path):
+    out = tmp_path / "agg-accounts.xlsx"
+    assert main(["run", str(demo_file), "accounts", "--table", "MRIO 2007 agg", "--sector-concordance", "",
+                 "--out", str(out)]) == 0
+    wb2 = openpyxl.load_workbook(out, data_only=True)
+    df = _block(wb2["Accounts"], "Table 1.")
+    # PBA is invariant to sector aggregation
+    assert_allclose(df.loc[list(demo(2007).regions), "PBA"].astype(float),
+                    xlmrio.accounts(demo(2007)).pba, rtol=1e-9)
+
+
+@pytest.mark.slow
+def test_libreoffice_opens_and_renders_pdf(demo_file, tmp_path):
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed (.ci/run installs libreoffice-calc)")
+    res = subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(demo_file)],
+                         capture_output=True, text=True, timeout=600)
+    pdf = tmp_path / "xlmrio-demo.pdf"
+    assert res.returncode == 0 and pdf.exists(), res.stderr
+    assert pdf.stat().st_size > 50_000
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+        assert "Production- and consumption-based CO2 emissions by region" in text
+        assert "Industrial transfer, carbon transfer and carbon leakage" in text
