@@ -11,7 +11,6 @@ import datetime as _dt
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +26,9 @@ MAX_SHEET_NAME = 31
 # ---------------------------------------------------------------------- templates
 def templates_dir() -> Path:
     """Folder of the workbook templates (installed as ``xlmrio.templates``, or ``workbook_templates/``)."""
-    try:
-        p = Path(str(resources.files("xlmrio.templates")))
-        if (p / "styles.json").exists():
-            return p
-    except (ModuleNotFoundError, TypeError):
-        pass
-    return Path(__file__).resolve().parents[2] / "workbook_templates"
+    here = Path(__file__).resolve().parents[1]
+    installed = here / "templates"  # a wheel installs workbook_templates/ as xlmrio/templates/
+    return installed if (installed / "styles.json").exists() else here.parent / "workbook_templates"
 
 
 @lru_cache(maxsize=None)
