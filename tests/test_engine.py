@@ -196,12 +196,14 @@ def test_cached_formula_values_are_read_and_formulas_kept(tmp_path):
     assert sh["A1:F1"].value == [2.0, 6.0, None, "ab", None, True]
     assert sh["B1"].formula == "=A1*3" and sh["A1"].formula == "2"
     assert sh["A1:B1"].formula == (("2", "=A1*3"),)
+    sh.name = "Input"  # cached results are still found after a rename
+    assert sh["B1"].value == 6.0 and book.sheets["Input"]["D1"].value == "ab"
     sh["B1"].value = 10  # a value over a formula replaces it
     assert sh["B1"].value == 10.0 and sh["B1"].formula == "10"
     sh["D1"].formula = "=A1+1"  # a new formula has no cached value
     assert sh["D1"].value is None and sh["D1"].formula == "=A1+1"
     book.save(tmp_path / "out.xlsx")
-    ws = openpyxl.load_workbook(tmp_path / "out.xlsx").active
+    ws = openpyxl.load_workbook(tmp_path / "out.xlsx")["Input"]
     assert [c.value for c in ws[1]] == [2, 10, "=NA()", "=A1+1", "=1/0", "=A1>0"]
 
 
@@ -251,6 +253,19 @@ def test_formats_are_persisted_in_the_saved_file(tmp_path):
     assert ws["C3"].fill.fgColor.rgb == "FFFFEE00"
     assert ws.column_dimensions["B"].width == 25 and ws.row_dimensions[3].height == 30
     assert ws["A1"].value == 1.23456
+
+
+def test_whole_column_formats_apply_to_new_cells(tmp_path):
+    book = xw.Book()
+    sh = book.sheets[0]
+    sh["B5"].value = 0.25
+    sh["B:B"].number_format = "0.0%"
+    sh["B20"].value = 0.5  # written after formatting the column
+    assert sh["B:B"].number_format == "0.0%" and sh["B20"].number_format == "0.0%"
+    assert sh["C20"].number_format == "General"
+    book.save(tmp_path / "col.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "col.xlsx").active
+    assert ws["B5"].number_format == ws["B20"].number_format == ws.column_dimensions["B"].number_format == "0.0%"
 
 
 def test_autofit_widens_columns_from_text_length():
@@ -330,6 +345,14 @@ def test_sheets_add_delete_rename_and_order(tmp_path):
         s2.name = "bad/name"
     s2.name = "Out put"
     assert "Out put" in book.sheets and "Results" not in book.sheets
+    s3.name = "LAST"
+    s3.name = "Last"  # a case-only rename keeps the name (openpyxl alone would make it "Last1")
+    assert s3.name == "Last"
+    s1.copy(after=s3, name="Copy")
+    assert [s.name for s in book.sheets][-2:] == ["Last", "Copy"]
+    book.sheets["Copy"].move(before=s4)
+    assert book.sheets[0].name == "Copy"
+    book.sheets["Copy"].delete()
     s4.delete()
     s1.activate()
     assert book.sheets.active.name == "Sheet1"

@@ -268,3 +268,27 @@ def test_help_lists_commands(capsys):
     out = capsys.readouterr().out
     for c in commands():
         assert c.name in out and c.help[:30] in out
+
+
+def test_shipped_input_templates(tmp_path):
+    from xlmrio.excel.reader import read_table
+    from xlmrio.excel.report import templates_dir
+    from xlmrio.excel.settings import resolve
+
+    ex = xw.Book(str(templates_dir() / "xlmrio_input_example.xlsx"))
+    try:
+        t = read_table(ex, resolve(ex, {})).table
+    finally:
+        ex.close()
+    ref = worked_example()
+    assert_allclose(t.Z, ref.Z)
+    assert_allclose(t.Y, ref.Y)
+    assert_allclose(t.exports, ref.exports)
+    assert_allclose(t.satellites["CO2"].values, ref.satellites["CO2"].values)
+    assert t.monetary_unit == "MU"
+    blank = xw.Book(str(templates_dir() / "xlmrio_input_template.xlsx"))
+    try:
+        with pytest.raises(WorkbookError, match=r"'MRIO'!C7: empty cell in the Z block"):
+            get("accounts").func(blank)
+    finally:
+        blank.close()

@@ -118,3 +118,61 @@ def build_demo(out: str | Path, *, run: bool = True) -> Path:
     book.save(str(out))
     book.close()
     return out
+
+
+def write_input_template(path: str | Path, *, filled: bool) -> Path:
+    """xlmrio's input layout as a workbook: the empty template or the filled example (METHODS §8.1 table).
+
+    Sheets: ``Instructions``, ``MRIO`` (the table), ``MRIO satellites``, ``Settings``. The empty template
+    has the labels of a 2-region x 2-sector table and blank numeric cells to overwrite (insert rows and
+    columns for a larger table, keeping the header cells 'Region' and 'Sector').
+    """
+    import numpy as np
+    import xlwings as xw
+
+    from ..core.table import MRIOTable
+    from .engine import use
+
+    use()
+    Z = np.array([[10, 8, 12, 4], [6, 4, 2, 3], [8, 4, 20, 6], [2, 6, 4, 5]], float)
+    Y = np.array([[30, 16], [50, 5], [14, 48], [3, 36]], float)
+    t = MRIOTable.from_arrays(Z, Y, regions=["R1", "R2"], sectors=["M", "S"], fd_categories=["FD"],
+                              exports=[20, 10, 20, 4], satellites={"CO2": ([50, 8, 120, 6], "t")},
+                              monetary_unit="MU", name="worked example (METHODS §8.1)")
+    grid, sat = table_grid(t), satellite_grid(t)
+    if not filled:
+        grid = [[None if isinstance(v, float) else v for v in row] for row in grid]
+        sat = [[None if isinstance(v, float) else v for v in row] for row in sat]
+    book = xw.Book()
+    ins = book.sheets[0]
+    ins.name = "Instructions"
+    lines = [
+        ["xlmrio input layout" + (" — filled example (METHODS §8.1 worked example)" if filled else " — template")],
+        ["Sheet 'MRIO': header row 1 = buying region / destination region / Exports / Other / Total output; "
+         "header row 2 = buying sector / final-demand category."],
+        ["Rows: one per (region, sector), the same sectors in every region, region by region; then rows whose "
+         "column A reads 'Primary input' (value added, taxes, imported inputs ...) and an optional 'Total' row."],
+        ["Exports, Other and Total output columns are optional; without Total output, x = Z1 + y is derived."],
+        ["Sheet 'MRIO satellites': one row per satellite with its unit; optional final-demand columns hold direct "
+         "final-demand emissions (e.g. household fuel use)."],
+        ["Empty cells in numeric blocks are errors unless the Settings option allow_empty_cells is yes."],
+        ["Run a command from the MRIO ribbon tab, or: xlmrio run this.xlsx accounts"],
+    ]
+    ins.range("A1").value = lines
+    ins.range("A1").font.bold = True
+    ins.range("A1").column_width = 120
+    sh = book.sheets.add("MRIO", after=ins)
+    sh.range("A1").value = t.name if filled else "Your table"
+    sh.range("A1").font.bold = True
+    write_layout_grid(sh, 3, t.monetary_unit if filled else "", grid)
+    ss = book.sheets.add("MRIO satellites", after=sh)
+    write_layout_grid(ss, 1, None, sat)
+    st = book.sheets.add(SETTINGS_SHEET, after=ss)
+    st.range("A1").value = settings_rows({"table": "MRIO"})
+    st.range("A1:D1").font.bold = True
+    for col, w in zip("ABCD", (22, 16, 90, 40)):
+        st.range(f"{col}1").column_width = w
+    path = Path(path)
+    book.save(str(path))
+    book.close()
+    return path
