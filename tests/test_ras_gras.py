@@ -264,3 +264,18 @@ def test_gras_properties_random(prob):
     P, N = np.maximum(Z0, 0), np.maximum(-Z0, 0)
     rebuilt = res.r[:, None] * P * res.s[None, :] - N / res.r[:, None] / res.s[None, :]
     np.testing.assert_allclose(rebuilt, Z, rtol=1e-10, atol=1e-12)
+
+
+def test_whole_table_on_mrio_table():
+    from xlmrio.core.table import MRIOTable
+    from xlmrio.update import balance_table as balance_mrio
+
+    prior = MRIOTable.from_arrays(np.array([[20.0, 10], [10, 20]]), np.array([[70.0, -5], [70, 5]]),
+                                  regions=["R"], sectors=["a", "b"], fd_categories=["hh", "inv"],
+                                  V=np.array([[65.0, 60], [5, 10]]), va_rows=["wages", "taxes"])
+    t, res = balance_mrio(prior, [110.0, 100.0], [150.0, 15.0], [160.0, 5.0])
+    np.testing.assert_allclose(t.x, [110, 100])
+    np.testing.assert_allclose(t.Z.sum(1) + t.Y.sum(1), t.x, rtol=1e-9)
+    np.testing.assert_allclose(t.Z.sum(0) + t.V.sum(0), t.x, rtol=1e-9)
+    np.testing.assert_allclose(t.Y.sum(0), [160, 5], rtol=1e-9)
+    assert t.validate().ok and res.method == "gras"

@@ -27,7 +27,6 @@ Target information for :func:`anais` (see :mod:`xlmrio.core.anais` for details)
 """
 from __future__ import annotations
 
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
