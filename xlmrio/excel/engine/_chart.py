@@ -186,7 +186,8 @@ def _geometry_of(obj, ws) -> tuple[float, float, float, float]:
 def _kind_of(obj) -> str:
     if isinstance(obj, BarChart):
         stem = "bar" if obj.type == "bar" else "column"
-        return {"stacked": f"{stem}_stacked", "percentStacked": f"{stem}_stacked_100"}.get(obj.grouping, f"{stem}_clustered")
+        suffix = {"stacked": "_stacked", "percentStacked": "_stacked_100"}.get(obj.grouping, "_clustered")
+        return stem + suffix
     if isinstance(obj, LineChart):
         return "line_stacked" if obj.grouping == "stacked" else "line"
     if isinstance(obj, ScatterChart):
@@ -203,7 +204,6 @@ class Chart:
 
     def __init__(self, sheet, obj):
         self.sheet = sheet
-        self.obj = obj
         if getattr(obj, "_xlmrio", None) is None:
             left, top, width, height = _geometry_of(obj, sheet.ws)
             idx = sheet.ws._charts.index(obj) + 1
@@ -211,10 +211,19 @@ class Chart:
                            "title": _title_text(obj.title), "name": f"Chart {idx}", "left": left,
                            "top": top, "width": width, "height": height, "x_values": None,
                            "loaded": True}
+        self._spec = obj._xlmrio
 
     @property
     def spec(self) -> dict:
-        return self.obj._xlmrio
+        return self._spec
+
+    @property
+    def obj(self):
+        """The current openpyxl chart object (rebuilt objects share the recipe dict)."""
+        for o in self.sheet.ws._charts:
+            if getattr(o, "_xlmrio", None) is self._spec:
+                return o
+        raise LookupError(f"chart {self._spec['name']!r} no longer exists")
 
     def _rebuild(self) -> None:
         spec = self.spec
@@ -229,11 +238,10 @@ class Chart:
                 ext=XDRPositiveSize2D(cx=int(spec["width"] * EMU_PER_POINT), cy=int(spec["height"] * EMU_PER_POINT)))
             return
         charts = self.sheet.ws._charts
-        pos = next(i for i, o in enumerate(charts) if o is self.obj)
+        old = self.obj
+        pos = next(i for i, o in enumerate(charts) if o is old)
         spec["sheet"] = self.sheet
-        new = build_chart(spec)
-        charts[pos] = new
-        self.obj = new
+        charts[pos] = build_chart(spec)
 
     @property
     def api(self):
@@ -320,7 +328,8 @@ class Chart:
 
     def delete(self) -> None:
         charts = self.sheet.ws._charts
-        charts[:] = [o for o in charts if o is not self.obj]
+        old = self.obj
+        charts[:] = [o for o in charts if o is not old]
 
     def to_png(self, path=None):
         raise NotImplementedError("Chart.to_png is not supported by the openpyxl engine")

@@ -20,7 +20,8 @@ from ...errors import WorkbookError
 from ._chart import Charts, rebuild_all
 from ._names import Names, find_worksheet
 from ._range import Note, Range, Rows
-from ._util import MAX_COLUMNS, MAX_ROWS, CellError, a1, no_gc, parse_address, quote_sheet, split_sheet_ref
+from ._util import (MAX_COLUMNS, MAX_ROWS, CellError, a1, needs_quotes, no_gc, parse_address, quote_sheet,
+                    split_sheet_ref)
 
 try:
     import numpy as np
@@ -126,6 +127,7 @@ class Apps(base_classes.Apps):
         self.engine = engine
         self._apps: list[App] = []
         self._next_pid = -1
+        self._book_counter = 0
 
     def keys(self):
         return [app.pid for app in self._apps]
@@ -220,6 +222,8 @@ class App(base_classes.App):
             book.close()
         if self in self.apps._apps:
             self.apps._apps.remove(self)
+        if not self.apps._apps:
+            self.apps._book_counter = 0  # a fresh "Excel" starts again at Book1
 
     kill = quit
 
@@ -299,11 +303,12 @@ class Books(base_classes.Books):
         return iter(list(self._books))
 
     def _unsaved_name(self) -> str:
-        taken = {b.name.casefold() for app in self.app.apps for b in app.books}
-        n = 1
-        while f"book{n}" in taken:
-            n += 1
-        return f"Book{n}"
+        apps = self.app.apps
+        taken = {b.name.casefold() for app in apps for b in app.books}
+        while True:
+            apps._book_counter += 1  # Excel numbers new books Book1, Book2... per session
+            if f"book{apps._book_counter}" not in taken:
+                return f"Book{apps._book_counter}"
 
     def add(self):
         wb = openpyxl.Workbook()
@@ -356,8 +361,6 @@ class Book(base_classes.Book):
                                             keep_links=True)
         except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException...
             raise WorkbookError(f"cannot read {path.name} as an Excel workbook: {exc}") from exc
-        if keep_vba:
-            wb.template = path.suffix.lower() == ".xltm"
         return cls(books, wb, path, src=src)
 
     # -------------------------------------------------------------- identity
@@ -431,8 +434,14 @@ class Book(base_classes.Book):
         self.wb.calculation.fullCalcOnLoad = True  # Excel/LibreOffice recompute on open
         # Serialise in memory first: a failure inside openpyxl never touches the disk.
         buf = io.BytesIO()
-        with no_gc(), _exact_floats():
-            self.wb.save(buf)
+        vba = self.wb.vba_archive
+        if target.suffix.lower() in (".xlsx", ".xltx"):
+            self.wb.vba_archive = None  # an .xlsx must not carry macros (Excel refuses the file)
+        try:
+            with no_gc(), _exact_floats():
+                self.wb.save(buf)
+        finally:
+            self.wb.vba_archive = vba
         fd, tmp = tempfile.mkstemp(prefix=f".~{target.stem}.", suffix=".tmp", dir=target.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -604,9 +613,10 @@ def _check_title(wb, name: str, ignore=None) -> None:
 
 
 def _rename_in_text(text: str, old: str, new: str) -> str:
-    pattern = re.compile(r"(?<![\w.'])" + re.escape(old) + r"!|'" + re.escape(old.replace("'", "''")) + r"'!",
-                         re.IGNORECASE)
-    return pattern.sub(lambda m: quote_sheet(new) + "!", text)
+    """Point sheet references ``old!``/``'old'!`` in a formula or name at sheet ``new``."""
+    quoted = "'" + re.escape(old.replace("'", "''")) + "'!"
+    plain = "" if needs_quotes(old) else r"|(?<![\w.'])" + re.escape(old) + "!"
+    return re.sub(quoted + plain, lambda m: quote_sheet(new) + "!", text, flags=re.IGNORECASE)
 
 
 class Sheet(base_classes.Sheet):
@@ -635,6 +645,9 @@ class Sheet(base_classes.Sheet):
             return
         wb = self.book.wb
         _check_title(wb, value, ignore=self.ws)
+        if value.casefold() == old.casefold():
+            # openpyxl would "deduplicate" a case-only rename against the sheet itself
+            self.ws.title = f"~xlmrio~{id(self.ws)}"[:31]
         self.ws.title = value
         # Excel rewrites references to the renamed sheet; do it for names and formulas.
         for dn in list(wb.defined_names.values()) + [d for w in wb.worksheets for d in w.defined_names.values()]:
@@ -740,20 +753,25 @@ class Sheet(base_classes.Sheet):
         if len(wb.worksheets) <= 1:
             raise WorkbookError("a workbook must keep at least one visible sheet", self.ws.title)
         old = self.ws.title
-        was_active = wb.active is self.ws
+        active = wb.active
         idx = wb._sheets.index(self.ws)
         wb.remove(self.ws)
         for dn in list(wb.defined_names.values()) + [d for w in wb.worksheets for d in w.defined_names.values()]:
             if dn.attr_text and _rename_in_text(dn.attr_text, old, "\x00") != dn.attr_text:
                 dn.attr_text = "#REF!"
-        if was_active or wb._active_sheet_index >= len(wb._sheets):
+        if active is self.ws or active not in wb._sheets:
             Sheet(self.book, wb.worksheets[min(idx, len(wb.worksheets) - 1)]).activate()
+        else:
+            wb.active = wb._sheets.index(active)  # indices shifted: keep the same sheet active
 
     def copy(self, before=None, after=None):
         if (before or after).book is not self.book:
             raise NotImplementedError("the openpyxl engine copies sheets only within one workbook")
-        wb = self.book.wb
-        new = wb.copy_worksheet(self.ws)
+        book = self.book
+        new = book.wb.copy_worksheet(self.ws)
+        if self.ws in book._orig_titles:  # the copy shares the original's cached formula results
+            book._orig_titles[new] = book._orig_titles[self.ws]
+            book._stale(new).update(book._stale(self.ws))
         self.move_ws(new, before, after)
 
     def move(self, before=None, after=None):

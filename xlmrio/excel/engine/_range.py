@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import math
 import re
 from copy import copy
 from numbers import Real
@@ -15,17 +17,17 @@ from openpyxl.styles.colors import Color
 from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE, BUILTIN_FORMATS_REVERSE
 from openpyxl.utils.cell import get_column_letter
 from openpyxl.utils.datetime import to_excel
+from openpyxl.utils.exceptions import IllegalCharacterError
 from openpyxl.worksheet.datavalidation import DataValidation as _OpxlValidation
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from xlwings import base_classes
 
 from ...errors import WorkbookError
 from ._util import (
-    EMU_PER_POINT,  # noqa: F401  (re-exported for the chart module)
     MAX_COLUMNS,
     MAX_ROWS,
     CellError,
-    _default_col_width,
+    default_col_width,
     a1,
     chars_to_points,
     column_dimension,
@@ -65,6 +67,8 @@ class Rows(list):
 
 
 def _excel_number_text(v: float) -> str:
+    if not math.isfinite(v):
+        return str(v)
     if v == int(v) and abs(v) < 1e15:
         return str(int(v))
     return repr(float(v))
@@ -187,13 +191,32 @@ class Range(base_classes.Range):
             ids.add(st[index] if st is not None else 0)
             n += 1
         if n < len(self):
-            ids.add(0)
+            # empty cells show their column's (or row's) style, else the default
+            ws = self.ws
+            if self._full_columns and not self._full_rows:
+                dims = [column_dimension(ws, c) for c in range(self.c1, self.c2 + 1)]
+            elif self._full_rows and not self._full_columns:
+                dims = [ws.row_dimensions.get(r) for r in range(self.r1, self.r2 + 1)]
+            else:
+                dims = [None]
+            for d in dims:
+                st = getattr(d, "_style", None)
+                ids.add(st[index] if st is not None else 0)
         return ids
+
+    def _dimensions(self):
+        """Column/row dimensions styled along with whole-column/whole-row blocks (as Excel does)."""
+        ws = self.ws
+        if self._full_columns and not self._full_rows:
+            return [_own_column_dimension(ws, c) for c in range(self.c1, self.c2 + 1)]
+        if self._full_rows and not self._full_columns:
+            return [ws.row_dimensions[r] for r in range(self.r1, self.r2 + 1)]
+        return []
 
     def _restyle(self, index: int, collection, transform) -> None:
         cache: dict[int, int] = {}
         with no_gc():
-            for cell in self._cells():
+            for cell in itertools.chain(self._cells(), self._dimensions()):
                 st = cell._style
                 if st is None:
                     st = cell._style = StyleArray()
@@ -266,46 +289,54 @@ class Range(base_classes.Range):
 
     def end(self, direction: str):
         """Excel's Ctrl+arrow: to the edge of the current block, or to the next filled cell."""
-        direction = direction.lower()
         steps = {"down": (1, 0), "d": (1, 0), "up": (-1, 0), "u": (-1, 0),
                  "right": (0, 1), "r": (0, 1), "left": (0, -1), "l": (0, -1)}
-        if direction not in steps:
-            raise ValueError(f"invalid direction {direction!r}: use 'up', 'down', 'left' or 'right'")
-        dr, dc = steps[direction]
+        try:
+            dr, dc = steps[direction.lower()]
+        except KeyError:
+            raise ValueError(f"invalid direction {direction!r}: use 'up', 'down', 'left' or 'right'") from None
+        filled = self._filled
         r, c = self.r1, self.c1
+        limit_r = MAX_ROWS if dr > 0 else 1
+        limit_c = MAX_COLUMNS if dc > 0 else 1
+        if (dr and r == limit_r) or (dc and c == limit_c):
+            return Range(self.sheet, r, c)
+        if filled(r, c) and filled(r + dr, c + dc):
+            while not ((dr and r == limit_r) or (dc and c == limit_c)) and filled(r + dr, c + dc):
+                r, c = r + dr, c + dc
+            return Range(self.sheet, r, c)
+        # jump over the gap to the next filled cell (or to the sheet's edge)
         cells = self.ws._cells
         if dr:
-            line = {k[0] for k, cell in cells.items() if k[1] == c and cell._value is not None}
-            limit = MAX_ROWS if dr > 0 else 1
-            pos = r
-        else:
-            line = {k[1] for k, cell in cells.items() if k[0] == r and cell._value is not None}
-            limit = MAX_COLUMNS if dc > 0 else 1
-            pos = c
-        step = dr or dc
-        if pos == limit:
-            target = pos
-        elif pos in line and (pos + step) in line:
-            target = pos
-            while target != limit and (target + step) in line:
-                target += step
-        else:
-            ahead = [p for p in line if (p - pos) * step > 0]
-            target = (min(ahead) if step > 0 else max(ahead)) if ahead else limit
-        return Range(self.sheet, target, c) if dr else Range(self.sheet, r, target)
+            ahead = [k[0] for k, cell in cells.items() if k[1] == c and (k[0] - r) * dr > 0
+                     and cell._value is not None]
+            target = (min(ahead) if dr > 0 else max(ahead)) if ahead else limit_r
+            return Range(self.sheet, target, c)
+        ahead = [k[1] for k, cell in cells.items() if k[0] == r and (k[1] - c) * dc > 0
+                 and cell._value is not None]
+        target = (min(ahead) if dc > 0 else max(ahead)) if ahead else limit_c
+        return Range(self.sheet, r, target)
 
     @property
     def current_region(self):
+        """The block around the cell bounded by empty rows and columns (Excel's CurrentRegion)."""
+        filled = self._filled
         r1, c1, r2, c2 = self.r1, self.c1, self.r1, self.c1
-        filled = {k for k, cell in self.ws._cells.items() if cell._value is not None}
-        while True:
+        grown = True
+        while grown:
             grown = False
-            for (r, c) in filled:
-                if r1 - 1 <= r <= r2 + 1 and c1 - 1 <= c <= c2 + 1 and not (r1 <= r <= r2 and c1 <= c <= c2):
-                    r1, r2, c1, c2 = min(r1, r), max(r2, r), min(c1, c), max(c2, c)
-                    grown = True
-            if not grown:
-                break
+            lo_c, hi_c = max(c1 - 1, 1), min(c2 + 1, MAX_COLUMNS)
+            lo_r, hi_r = max(r1 - 1, 1), min(r2 + 1, MAX_ROWS)
+            if r1 > 1 and any(filled(r1 - 1, c) for c in range(lo_c, hi_c + 1)):
+                r1, grown = r1 - 1, True
+            if r2 < MAX_ROWS and any(filled(r2 + 1, c) for c in range(lo_c, hi_c + 1)):
+                r2, grown = r2 + 1, True
+            if c1 > 1 and any(filled(r, c1 - 1) for r in range(lo_r, hi_r + 1)):
+                c1, grown = c1 - 1, True
+            if c2 < MAX_COLUMNS and any(filled(r, c2 + 1) for r in range(lo_r, hi_r + 1)):
+                c2, grown = c2 + 1, True
+        if (r1, c1, r2, c2) == (self.r1, self.c1, self.r1, self.c1) and not filled(r1, c1):
+            return Range(self.sheet, r1, c1)
         return Range(self.sheet, r1, c1, r2, c2)
 
     # ------------------------------------------------------------------ formulas
@@ -397,7 +428,7 @@ class Range(base_classes.Range):
         else:
             idx = wb._number_formats.add(value) + BUILTIN_FORMATS_MAX_SIZE
         with no_gc():
-            for cell in self._cells():
+            for cell in itertools.chain(self._cells(), self._dimensions()):
                 st = cell._style
                 if st is None:
                     st = cell._style = StyleArray()
@@ -793,6 +824,13 @@ def write_block(sheet, r1: int, c1: int, data) -> None:
     if r1 + nrows - 1 > MAX_ROWS or c1 + ncols - 1 > MAX_COLUMNS:
         raise ValueError("the data do not fit on the worksheet")
     stale = sheet.book._stale(ws)
+    # new cells take the style of a styled column, as in Excel
+    col_styles = {}
+    for dim in ws.column_dimensions.values():
+        if dim._style is not None and any(dim._style):
+            dim.reindex()
+            for k in range(max(dim.min, c1), min(dim.max, c1 + ncols - 1) + 1):
+                col_styles[k] = dim._style
     with no_gc():
         for i, values in enumerate(data):
             r = r1 + i
@@ -805,7 +843,7 @@ def write_block(sheet, r1: int, c1: int, data) -> None:
                         cell._value = None
                         cell.data_type = "n"
                 elif cell is None:
-                    cell = Cell(ws, row=r, column=c)
+                    cell = Cell(ws, row=r, column=c, style_array=col_styles.get(c) if col_styles else None)
                     if t is float or t is int:
                         cell._value = v
                     else:
@@ -829,6 +867,9 @@ def _bind(cell, v, t, stale) -> None:
         cell.value = v
     except ValueError:
         raise WorkbookError(f"cannot store a value of type {t.__name__} in a cell",
+                            cell.parent.title, cell.coordinate) from None
+    except IllegalCharacterError:
+        raise WorkbookError("text with control characters cannot be stored in a cell",
                             cell.parent.title, cell.coordinate) from None
     if cell.data_type == "f":
         stale.add((cell.row, cell.column))
@@ -890,7 +931,7 @@ def _own_column_dimension(ws, c: int):
                 nd._style = copy(dim._style)
                 cd[get_column_letter(a)] = nd
         return cd[letter]
-    nd = ColumnDimension(ws, index=letter, width=_default_col_width(ws), min=c, max=c)
+    nd = ColumnDimension(ws, index=letter, width=default_col_width(ws), min=c, max=c)
     cd[letter] = nd
     return nd
 

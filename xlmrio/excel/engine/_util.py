@@ -206,7 +206,7 @@ def from_color(color) -> tuple[int, int, int] | None:
 
 
 # ----------------------------------------------------------------------------- geometry
-def _default_col_width(ws) -> float:
+def default_col_width(ws) -> float:
     """Default column width in file units (Calibri 11: base 8 characters -> 64 px -> 9.140625)."""
     fmt = ws.sheet_format
     if fmt.defaultColWidth:
@@ -234,7 +234,7 @@ def column_width_chars(ws, c: int) -> float:
     dim = column_dimension(ws, c)
     if dim is not None and dim.width:
         return float(dim.width)
-    return _default_col_width(ws)
+    return default_col_width(ws)
 
 
 def row_height_points(ws, r: int) -> float:

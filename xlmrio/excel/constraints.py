@@ -1,0 +1,266 @@
+"""The "Constraints" sheet of the Update command: target information for ANAIS / RAS / GRAS.
+
+The sheet holds sections, each a heading cell in column A followed by a header row and data rows
+up to the next blank row (any section may be left out)::
+
+    Options
+    Option          | Value
+    method          | anais            (anais, ras, gras)
+    targets_from    | MRIO 2007        (a table sheet: its total outputs, final-demand row sums and
+                                        primary inputs become the targets)
+    compare_with    | MRIO 2007        (a table sheet: report accuracy against it)
+    rmax_mode, objective, zero_policy, prior_scaling, solver, eps_rel
+
+    Known totals
+    Region | Sector | Total output
+
+    Known cells
+    Block | Row | Column | Value          (Block Z/Y/V/exports/other; Row and Column as
+                                          "region|sector", "region|category" or a primary-input name)
+
+    Aggregates
+    Name | Type | Value | Member | Weight  (one row per member; Name, Type (hard/soft) and Value on the
+                                          aggregate's first row; Member like "x CHN|01 Agriculture",
+                                          "Z CHN|01 Agriculture / JPN|02 Mining", "Y CHN|03 Food / JPN|Households",
+                                          "V Value added / CHN|01 Agriculture", "exports CHN|02 Mining")
+
+    Coefficient bounds
+    Column | Rows | Lower | Upper | Name  (Column "region|sector"; Rows one or more "region|sector"
+                                          separated by ";"; Lower/Upper may be empty)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..core.table import MRIOTable
+from ..errors import WorkbookError
+from .layout import Grid, address
+
+SECTIONS = ("options", "known totals", "known cells", "aggregates", "coefficient bounds")
+UPDATE_OPTIONS = {
+    "method": ("anais", ("anais", "ras", "gras")),
+    "targets_from": ("", ()),
+    "compare_with": ("", ()),
+    "rmax_mode": ("relative", ("relative", "absolute")),
+    "objective": ("absolute", ("absolute", "relative")),
+    "zero_policy": ("fixed", ("fixed", "free")),
+    "prior_scaling": ("columns", ("none", "columns")),
+    "solver": ("auto", ("auto", "pulp", "highs", "highs-ds", "highs-ipm")),
+    "eps_rel": (1e-6, ()),
+}
+
+
+@dataclass
+class Constraints:
+    """Target information read from the sheet (labels checked against the prior table)."""
+
+    options: dict = field(default_factory=lambda: {k: v[0] for k, v in UPDATE_OPTIONS.items()})
+    totals: dict = field(default_factory=dict)
+    known_cells: dict = field(default_factory=dict)
+    aggregates: list = field(default_factory=list)
+    coefficient_bounds: list = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.totals or self.known_cells or self.aggregates or self.coefficient_bounds
+                    or self.options.get("targets_from"))
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def _rs(text: str, table: MRIOTable, grid: Grid, i: int, j: int, what: str = "region-sector") -> tuple[str, str]:
+    r, sep, s = text.partition("|")
+    r, s = r.strip(), s.strip()
+    if not sep or r not in table.regions or s not in table.sectors:
+        raise grid.error(i, j, f"unknown {what} {text!r}: write it as region|sector with labels of the prior table")
+    return r, s
+
+
+def _number(grid: Grid, i: int, j: int, what: str, allow_empty: bool = False) -> float | None:
+    v = grid.get(i, j)
+    if v is None or (isinstance(v, str) and v.strip() == ""):
+        if allow_empty:
+            return None
+        raise grid.error(i, j, f"missing {what}")
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise grid.error(i, j, f"{what} must be a number, not {v!r}")
+    if not np.isfinite(v):
+        raise grid.error(i, j, f"{what} is not finite")
+    return float(v)
+
+
+def _member(text: str, table: MRIOTable, grid: Grid, i: int, j: int):
+    block, _, rest = text.strip().partition(" ")
+    block = block.strip()
+    rest = rest.strip()
+    if block == "x":
+        return ("x", _rs(rest, table, grid, i, j))
+    if block in ("exports", "other"):
+        return (block, _rs(rest, table, grid, i, j))
+    row, sep, col = rest.partition("/")
+    if block not in ("Z", "Y", "V") or not sep:
+        raise grid.error(i, j, f"member {text!r}: write 'x region|sector', 'Z row / column', 'Y row / region|category', "
+                               "'V input / region|sector', 'exports region|sector' or 'other region|sector'")
+    row, col = row.strip(), col.strip()
+    if block == "Z":
+        return ("Z", _rs(row, table, grid, i, j), _rs(col, table, grid, i, j))
+    if block == "Y":
+        r, _, c = col.partition("|")
+        if r.strip() not in table.regions or c.strip() not in table.fd_categories:
+            raise grid.error(i, j, f"unknown final-demand column {col!r} (region|category)")
+        return ("Y", _rs(row, table, grid, i, j), (r.strip(), c.strip()))
+    if row not in table.va_rows:
+        raise grid.error(i, j, f"unknown primary input {row!r}; the prior has {', '.join(table.va_rows)}")
+    return ("V", row, _rs(col, table, grid, i, j))
+
+
+def read_constraints(grid: Grid, prior: MRIOTable) -> Constraints:
+    """Parse the sections of a Constraints sheet (see module docstring)."""
+    from ..update import Aggregate, CoefficientBound
+
+    out = Constraints()
+    heads = {}
+    for i, row in enumerate(grid.values):
+        t = _text(row[0] if row else None).lower()
+        if t in SECTIONS:
+            if t in heads:
+                raise grid.error(i, 0, f"section '{t}' appears twice")
+            heads[t] = i
+    if not heads:
+        raise WorkbookError("no section found: the sheet needs at least one of the headings "
+                            + ", ".join(s.capitalize() for s in SECTIONS), grid.sheet, "A1")
+
+    def rows(name: str):
+        if name not in heads:
+            return
+        i = heads[name] + 2  # skip the header row
+        while i < grid.nrows and any(v not in (None, "") for v in grid.values[i][:6]):
+            yield i
+            i += 1
+
+    for i in rows("options"):
+        key = _text(grid.get(i, 0))
+        if key not in UPDATE_OPTIONS:
+            raise grid.error(i, 0, f"unknown update option {key!r}; known: {', '.join(UPDATE_OPTIONS)}")
+        default, choices = UPDATE_OPTIONS[key]
+        val = grid.get(i, 1)
+        if val in (None, ""):
+            continue
+        if key == "eps_rel":
+            out.options[key] = _number(grid, i, 1, "eps_rel")
+            continue
+        val = _text(val)
+        if choices and val not in choices:
+            raise grid.error(i, 1, f"invalid value {val!r} for {key}; allowed: {', '.join(choices)}")
+        out.options[key] = val
+    for i in rows("known totals"):
+        r, s = _text(grid.get(i, 0)), _text(grid.get(i, 1))
+        lab = _rs(f"{r}|{s}", prior, grid, i, 0)
+        if lab in out.totals:
+            raise grid.error(i, 0, f"total output of {r}|{s} is given twice")
+        val = _number(grid, i, 2, "total output")
+        if val < 0:
+            raise grid.error(i, 2, "total output must be >= 0")
+        out.totals[lab] = val
+    for i in rows("known cells"):
+        block = _text(grid.get(i, 0))
+        ref = _member(f"{block} {_text(grid.get(i, 1))} / {_text(grid.get(i, 2))}" if block in ("Z", "Y", "V")
+                      else f"{block} {_text(grid.get(i, 1))}", prior, grid, i, 0)
+        out.known_cells[ref] = _number(grid, i, 3, "cell value")
+    current = None
+    for i in rows("aggregates"):
+        name = _text(grid.get(i, 0))
+        member = _member(_text(grid.get(i, 3)), prior, grid, i, 3)
+        weight = _number(grid, i, 4, "weight", allow_empty=True)
+        weight = 1.0 if weight is None else weight
+        if name:
+            kind = _text(grid.get(i, 1)).lower() or "hard"
+            if kind not in ("hard", "soft"):
+                raise grid.error(i, 1, f"aggregate type must be hard or soft, not {kind!r}")
+            current = {"name": name, "soft": kind == "soft", "value": _number(grid, i, 2, "aggregate value"),
+                       "members": []}
+            out.aggregates.append(current)
+        elif current is None:
+            raise grid.error(i, 0, "the first aggregate row needs a name, a type and a value")
+        current["members"].append((member, weight))
+    out.aggregates = [Aggregate(a["name"], a["members"], a["value"], a["soft"]) for a in out.aggregates]
+    for i in rows("coefficient bounds"):
+        col = _rs(_text(grid.get(i, 0)), prior, grid, i, 0)
+        members = [p for p in _text(grid.get(i, 1)).split(";") if p.strip()]
+        if not members:
+            raise grid.error(i, 1, "list the origin rows (region|sector; separate several with ';')")
+        rws = [_rs(p, prior, grid, i, 1) for p in members]
+        lo = _number(grid, i, 2, "lower bound", allow_empty=True)
+        hi = _number(grid, i, 3, "upper bound", allow_empty=True)
+        if lo is None and hi is None:
+            raise grid.error(i, 2, "give a lower and/or an upper bound")
+        if lo is not None and hi is not None and lo > hi:
+            raise grid.error(i, 2, f"lower bound {lo:g} exceeds upper bound {hi:g}")
+        name = _text(grid.get(i, 4)) or f"a({'+'.join(f'{r}|{s}' for r, s in rws)} -> {col[0]}|{col[1]})"
+        out.coefficient_bounds.append(CoefficientBound(col, rws if len(rws) > 1 else rws[0], lo, hi, name))
+    return out
+
+
+def margins_of(target: MRIOTable, prior: MRIOTable, name: str) -> tuple[dict, dict, list]:
+    """Targets from a table sheet: totals x, primary inputs V (known cells) and final-demand row sums
+    (hard aggregates) — the same information RAS/GRAS use as margins."""
+    from ..update import Aggregate
+
+    if target.regions != prior.regions or target.sectors != prior.sectors or target.va_rows != prior.va_rows \
+            or target.fd_categories != prior.fd_categories:
+        raise WorkbookError(f"the target table {name!r} must have the prior's regions, sectors, final-demand "
+                            "categories and primary-input rows")
+    labs = [(r, s) for r in prior.regions for s in prior.sectors]
+    totals = dict(zip(labs, target.x.tolist()))
+    known = {("V", d, lab): float(target.V[di, k]) for di, d in enumerate(prior.va_rows)
+             for k, lab in enumerate(labs)}
+    aggs = []
+    frows = target.Y.sum(axis=1)
+    for k, lab in enumerate(labs):
+        members = [("Y", lab, (r, c)) for r in prior.regions for c in prior.fd_categories]
+        if target.exports is not None:
+            members.append(("exports", lab))
+        if target.other is not None:
+            members.append(("other", lab))
+        val = frows[k] + (target.exports[k] if target.exports is not None else 0) + \
+            (target.other[k] if target.other is not None else 0)
+        aggs.append(Aggregate(f"final demand of {lab[0]}|{lab[1]}", members, float(val)))
+    return totals, known, aggs
+
+
+def template_rows(prior: MRIOTable | None = None) -> list[list[Any]]:
+    """Rows of a Constraints sheet with every section, its header and one example row each."""
+    ex_r, ex_s = (prior.regions[0], prior.sectors[0]) if prior is not None else ("R1", "M")
+    ex_r2, ex_s2 = (prior.regions[-1], prior.sectors[-1]) if prior is not None else ("R2", "S")
+    rows: list[list[Any]] = [["Options", None, None, None, None], ["Option", "Value", "Allowed", None, None]]
+    for k, (default, choices) in UPDATE_OPTIONS.items():
+        rows.append([k, default if default != "" else None, ", ".join(choices) or "(a table sheet name)", None, None])
+    rows += [[None] * 5,
+             ["Known totals", None, None, None, None], ["Region", "Sector", "Total output", None, None],
+             [None] * 5,
+             ["Known cells", None, None, None, None], ["Block", "Row", "Column", "Value", None],
+             [None] * 5,
+             ["Aggregates", None, None, None, None], ["Name", "Type", "Value", "Member", "Weight"],
+             [None] * 5,
+             ["Coefficient bounds", None, None, None, None], ["Column", "Rows", "Lower", "Upper", "Name"],
+             [None] * 5,
+             ["Examples (copy a row into the section above it):", None, None, None, None],
+             [ex_r, ex_s, 1234.5, None, None],
+             ["Z", f"{ex_r}|{ex_s}", f"{ex_r2}|{ex_s2}", 12.0, None],
+             [f"total of two sectors", "hard", 500.0, f"x {ex_r}|{ex_s}", 1],
+             [None, None, None, f"x {ex_r2}|{ex_s2}", 1],
+             [f"{ex_r2}|{ex_s2}", f"{ex_r}|{ex_s}", 0.01, 0.2, None]]
+    return rows
+
+
+def cell(grid: Grid, i: int, j: int) -> str:
+    return address(grid.row0 + i, grid.col0 + j)
