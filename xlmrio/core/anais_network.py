@@ -1,0 +1,417 @@
+"""Network fast path for ANAIS (METHODS.md §4) on problems with transportation structure.
+
+When every total output ``w`` is known and every other item of target information bounds a
+single cell (known cells, structural zeros, sign policy, coefficient bounds on one ``Z`` cell —
+``a_lo w_l <= z_kl <= a_hi w_l`` is a cell bound once ``w_l`` is known), the ANAIS problem is a
+bounded transportation problem: supplies ``w_k`` (rows) send ``Z`` cells to demands ``w_l``
+(columns); final-demand cells go from row ``k`` to a free sink, primary-input cells come from a
+free source into column ``l``.  Its only linear rows are the ``2N`` balance equations; every
+cell is a bounded column whose box depends on ``rho``::
+
+    L_c(rho) = max(p_c - a_c rho, lo_c) <= v_c <= min(p_c + a_c rho, hi_c) = U_c(rho)
+
+(``a_c = |p_c|`` for ``rmax_mode="relative"``, 1 for ``"absolute"``; ``lo``/``hi`` from the sign
+policy, coefficient bounds and caps of free zero cells, which do not depend on ``rho``).
+
+Stage 1 (smallest feasible ``rho``) is solved by a Newton (cutting-plane) iteration on the
+Hoffman/Gale feasibility conditions, which is exact for this structure:
+
+* For any multiplier vector ``y`` on the balance rows, every feasible ``v`` satisfies
+  ``y'b = sum_c g_c v_c <= sum_c max(g_c L_c(rho), g_c U_c(rho))`` with ``g = A'y``; so
+  ``h_y(rho) = y'b - sum_c max(g_c L_c, g_c U_c) > 0`` proves ``rho`` infeasible, and
+  ``h_y`` is convex and non-increasing in ``rho`` (boxes grow with ``rho``).  Its root is a
+  valid lower bound on ``rho*``, found exactly by a one-dimensional Newton iteration.
+* Start: the largest root over single-cell conditions (``L_c <= U_c``) and single-node cuts
+  (``y = +-e_r``: a row's or column's cells must be able to reach its total) — closed form.
+* Iterate: at the current ``rho`` solve the phase-1 LP ``min sum |s|`` over the boxes with
+  elastic slacks ``s`` on the ``2N`` balance rows (HiGHS dual simplex, warm-started from the
+  previous basis: only the column bounds change).  Zero infeasibility = feasible, stop.  Else
+  its optimal duals ``y`` (``|y| <= 1``; for a network matrix a cut) give ``h_y(rho) > 0``; move
+  to the root of ``h_y``.  ``rho`` rises monotonically to ``rho*`` and stops after finitely many
+  steps (a piecewise-linear convex function, Newton from the left).
+
+Stage 2 (``rho <= rho*(1+eps_rel)+eps_abs`` held, minimise total deviation) is the same LP with
+the slacks fixed at zero, each cell split into ``d+``/``d-`` (convex piecewise-linear cost with
+its kink at the prior: a min-cost flow) and the stage-2 weights (``1`` per scaled money unit for
+``objective="absolute"``, ``1/|p_c|`` for ``"relative"``, ``LAMBDA_FREE`` on free zero cells);
+HiGHS starts from the stage-1 basis.
+
+All values in the scaled units of :class:`~xlmrio.core.anais.AnaisProblem` (money / ``sigma``).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from xlmrio.errors import InfeasibleError, OptionError, SolverError
+
+__all__ = ["network_blockers", "NetworkSolution", "solve_network"]
+
+_ALLOWED_FAMILIES = {"balance", "coherence-upper", "coherence-lower"}
+MAX_NEWTON = 200           # outer iterations (LP solves) in stage 1
+FEAS_TOL = 1e-9            # phase-1 infeasibility (scaled money units) treated as zero
+
+
+def network_blockers(P) -> list[str]:
+    """Constraint families of ``P`` that prevent the network path (empty list = it applies).
+
+    Parameters
+    ----------
+    P : AnaisProblem
+    """
+    out = []
+    unknown = int(np.isnan(P.w_known).sum())
+    if unknown:
+        out.append(f"unknown total outputs ({unknown} of {P.N} totals not given)")
+    fam = P.item_family
+    if "aggregate" in fam:
+        out.append("hard aggregates")
+    if "soft" in fam:
+        out.append("soft aggregates")
+    if "total" in fam:
+        out.append("known totals entered as items")
+    other = sorted(set(fam) - _ALLOWED_FAMILIES - {"aggregate", "soft", "total"})
+    out += other
+    rows = [i for (i, *_rest) in P.coherence]
+    if rows:
+        nnz = np.diff(P.A_cell.indptr)[rows]
+        if np.any(nnz != 1):
+            out.append("coefficient bounds on groups of cells")
+    return out
+
+
+@dataclass
+class NetworkSolution:
+    """Outcome of :func:`solve_network` (scaled units)."""
+
+    v: np.ndarray            # every cell (scaled money)
+    w: np.ndarray            # totals (scaled money)
+    rho: float               # stage-1 optimum (scaled for rmax_mode="absolute")
+    rho_bar: float           # bound held in stage 2
+    fun: float               # stage-2 objective (scaled as the LP path's)
+    timings: dict = field(default_factory=dict)
+    size: dict = field(default_factory=dict)
+
+
+# ----------------------------------------------------------------------------- data
+
+@dataclass
+class _Net:
+    nf: np.ndarray           # indices of the non-fixed cells
+    A: sp.csc_matrix         # 2N x nf: balance rows restricted to non-fixed cells
+    b: np.ndarray            # 2N: right-hand side for v[nf]
+    p: np.ndarray
+    a: np.ndarray
+    lo: np.ndarray           # static lower bound (sign, coefficient bounds)
+    hi: np.ndarray           # static upper bound (sign, caps, coefficient bounds)
+    dev: np.ndarray          # bool: box depends on rho
+    weight: np.ndarray       # stage-2 cost per unit of deviation
+
+    def bounds(self, rho: float) -> tuple[np.ndarray, np.ndarray]:
+        L, U = self.lo.copy(), self.hi.copy()
+        d = self.dev
+        L[d] = np.maximum(self.p[d] - self.a[d] * rho, self.lo[d])
+        U[d] = np.minimum(self.p[d] + self.a[d] * rho, self.hi[d])
+        return L, U
+
+
+def _prepare(P) -> _Net:
+    from xlmrio.core.anais import LAMBDA_FREE
+
+    N = P.N
+    nf = np.flatnonzero(~P.fixed)
+    pos = np.full(P.n_cells, -1, dtype=np.int64)
+    pos[nf] = np.arange(nf.size)
+    A_bal = P.A_cell[: 2 * N]
+    w2 = np.concatenate([P.w_known, P.w_known])
+    fixed = np.flatnonzero(P.fixed)
+    b = w2 - A_bal[:, fixed] @ P.base[fixed]
+    A = A_bal[:, nf].tocsc()
+    p = P.p[nf].copy()
+    a = P.a[nf].copy()
+    lo = np.full(nf.size, -np.inf)
+    hi = np.full(nf.size, np.inf)
+    lo[p > 0] = 0.0
+    hi[p < 0] = 0.0
+    fz = P.freezero[nf]
+    lo[fz] = 0.0
+    hi[fz] = P.cap[nf][fz]
+    for (i, label, side, bound, l) in P.coherence:
+        c = int(P.A_cell[i].indices[0])
+        val = bound * P.w_known[l]
+        if pos[c] < 0:      # a known cell or structural zero: a check only
+            bad = P.base[c] > val + 1e-9 if side == "upper" else P.base[c] < val - 1e-9
+            if bad:
+                raise InfeasibleError(
+                    f"coefficient {side} bound {label} is violated by a known or structural-zero cell",
+                    conflicts=[P.item_names[i]])
+            continue
+        if side == "upper":
+            hi[pos[c]] = min(hi[pos[c]], val)
+        else:
+            lo[pos[c]] = max(lo[pos[c]], val)
+    dev = P.dev[nf].copy()
+    if P.objective == "absolute":
+        weight = np.ones(nf.size)
+    else:
+        with np.errstate(divide="ignore"):
+            weight = np.where(p != 0, 1.0 / np.abs(p), 0.0)
+    weight[fz] = LAMBDA_FREE
+    return _Net(nf=nf, A=A, b=b, p=p, a=a, lo=lo, hi=hi, dev=dev, weight=weight)
+
+
+# ----------------------------------------------------------------------------- certificates
+
+def _h(net: _Net, g: np.ndarray, yb: float, rho: float) -> tuple[float, float]:
+    """``h_y(rho)`` and its right derivative for ``g = A'y``, ``yb = y'b``."""
+    L, U = net.bounds(rho)
+    pos, neg = g > 0, g < 0
+    with np.errstate(invalid="ignore"):
+        s = float(np.sum(g[pos] * U[pos]) + np.sum(g[neg] * L[neg]))
+    # right derivative: cells whose relevant bound still moves with rho
+    d = net.dev
+    up_moving = d & pos & (net.p + net.a * rho < net.hi)
+    lo_moving = d & neg & (net.p - net.a * rho > net.lo)
+    slope = -float(np.sum(g[up_moving] * net.a[up_moving]) - np.sum(g[lo_moving] * net.a[lo_moving]))
+    return yb - s, slope
+
+
+def _root(net: _Net, g: np.ndarray, yb: float, rho: float, tol: float) -> float:
+    """Largest ``rho'`` with ``h_y(rho') >= 0`` starting left of it (Newton on a convex PWL function).
+
+    Returns ``inf`` when ``h_y`` stays positive for every ``rho`` (infeasible whatever ``rho``).
+    """
+    for _ in range(10_000):
+        hv, sl = _h(net, g, yb, rho)
+        if hv <= tol:
+            return rho
+        if sl >= 0:
+            return np.inf
+        step = hv / -sl
+        new = rho + step
+        if new <= rho:       # step below float resolution
+            return np.nextafter(rho, np.inf)
+        rho = new
+    return rho
+
+
+def _start_rho(net: _Net) -> float:
+    """Largest root of the single-cell and single-node conditions (exact lower bound on rho*)."""
+    d = net.dev
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r1 = np.where(d, (net.p - net.hi) / net.a, -np.inf)
+        r2 = np.where(d, (net.lo - net.p) / net.a, -np.inf)
+    rho = max(0.0, float(np.max(r1, initial=0.0)), float(np.max(r2, initial=0.0)))
+    if np.any(~d & (net.lo > net.hi + 1e-12)):
+        raise InfeasibleError("a free zero-prior cell has a lower bound above its cap", conflicts=[])
+    # single-node cuts, all nodes at once: Newton per node on h(rho) = +-(b_r - sum of the box side)
+    A = net.A.tocoo()
+    r_e, c_e, val = A.row, A.col, A.data
+    nrow = net.A.shape[0]
+    a_e, p_e, lo_e, hi_e, dv_e = net.a[c_e], net.p[c_e], net.lo[c_e], net.hi[c_e], d[c_e]
+    for sgn in (1.0, -1.0):
+        g_e = sgn * val
+        rr = np.full(nrow, rho)
+        for _ in range(200):
+            re = rr[r_e]
+            L = np.where(dv_e, np.maximum(p_e - a_e * re, lo_e), lo_e)
+            U = np.where(dv_e, np.minimum(p_e + a_e * re, hi_e), hi_e)
+            with np.errstate(invalid="ignore"):
+                s_e = np.where(g_e > 0, g_e * U, g_e * L)
+            mov = dv_e & np.where(g_e > 0, p_e + a_e * re < hi_e, p_e - a_e * re > lo_e)
+            sl_e = np.where(mov, np.abs(g_e) * a_e, 0.0)
+            h = sgn * net.b - np.bincount(r_e, weights=s_e, minlength=nrow)
+            sl = np.bincount(r_e, weights=sl_e, minlength=nrow)
+            act = h > 1e-13 * (1.0 + np.abs(net.b))
+            if not act.any():
+                break
+            if np.any(act & (sl <= 0)):
+                break            # hopeless at this node: leave it to the LP iteration to explain
+            step = np.where(act, h / np.where(sl > 0, sl, 1.0), 0.0)
+            new = rr + step
+            if np.all(new[act] <= rr[act]):
+                break
+            rr = new
+        rho = max(rho, float(rr.max()))
+    return rho
+
+
+# ----------------------------------------------------------------------------- HiGHS model
+
+def _highs_model(net: _Net, L: np.ndarray, U: np.ndarray, time_limit: float | None):
+    """Phase-1 model: columns [d+ | d- | s+ | s-], rows A(d+ - d-) + s+ - s- = b - A p."""
+    import highspy
+
+    n = net.nf.size
+    m = net.A.shape[0]
+    A = net.A
+    I = sp.identity(m, format="csc")
+    M = sp.hstack([A, -A, I, -I], format="csc")
+    M.sort_indices()
+    rhs = net.b - A @ net.p
+    dp_ub, dm_ub = U - net.p, net.p - L
+    dp_lb, dm_lb = np.maximum(L - net.p, 0.0), np.maximum(net.p - U, 0.0)
+    lp = highspy.HighsLp()
+    lp.num_col_ = 2 * n + 2 * m
+    lp.num_row_ = m
+    lp.col_cost_ = np.concatenate([np.zeros(2 * n), np.ones(2 * m)])
+    lp.col_lower_ = np.concatenate([dp_lb, dm_lb, np.zeros(2 * m)])
+    lp.col_upper_ = np.concatenate([np.maximum(dp_ub, dp_lb), np.maximum(dm_ub, dm_lb), np.full(2 * m, np.inf)])
+    lp.row_lower_ = rhs
+    lp.row_upper_ = rhs
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = M.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = M.indices.astype(np.int32)
+    lp.a_matrix_.value_ = M.data.astype(np.float64)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("solver", "simplex")
+    h.setOptionValue("simplex_strategy", 1)   # dual simplex
+    if time_limit:
+        h.setOptionValue("time_limit", float(time_limit))
+    h.passModel(lp)
+    return h, rhs
+
+
+def _set_cell_bounds(h, net: _Net, L: np.ndarray, U: np.ndarray) -> None:
+    n = net.nf.size
+    dp_lb, dm_lb = np.maximum(L - net.p, 0.0), np.maximum(net.p - U, 0.0)
+    dp_ub, dm_ub = np.maximum(U - net.p, dp_lb), np.maximum(net.p - L, dm_lb)
+    idx = np.arange(2 * n, dtype=np.int32)
+    h.changeColsBounds(2 * n, idx, np.concatenate([dp_lb, dm_lb]), np.concatenate([dp_ub, dm_ub]))
+
+
+def _run(h, what: str):
+    import highspy
+
+    t0 = time.perf_counter()
+    h.run()
+    st = h.getModelStatus()
+    dt = time.perf_counter() - t0
+    if st == highspy.HighsModelStatus.kInfeasible:
+        return "infeasible", dt
+    if st != highspy.HighsModelStatus.kOptimal:
+        raise SolverError(f"{what} failed (HiGHS status {h.modelStatusToString(st)})")
+    return "optimal", dt
+
+
+# ----------------------------------------------------------------------------- driver
+
+def solve_network(P, *, eps_rel: float = 1e-6, eps_abs: float = 1e-9,
+                  time_limit: float | None = None) -> NetworkSolution:
+    """Solve both ANAIS stages of ``P`` on its transportation structure.
+
+    Parameters
+    ----------
+    P : AnaisProblem
+        Built by :func:`~xlmrio.core.anais.build_problem`; must have no blockers
+        (:func:`network_blockers`).
+    eps_rel, eps_abs : float
+        Stage 2 holds ``rho <= rho*(1 + eps_rel) + eps_abs`` (``eps_abs`` scaled).
+    time_limit : float, optional
+        Seconds per HiGHS solve.
+
+    Returns
+    -------
+    NetworkSolution
+
+    Raises
+    ------
+    OptionError
+        The problem lacks the structure (names the families).
+    InfeasibleError
+        No table satisfies the information; ``conflicts`` names the known totals of the
+        violated cut.
+    SolverError
+        HiGHS failed.
+    """
+    blockers = network_blockers(P)
+    if blockers:
+        raise OptionError("the network path needs all total outputs known and only single-cell information; "
+                          "this problem has " + ", ".join(blockers))
+    t0 = time.perf_counter()
+    net = _prepare(P)
+    n, m = net.nf.size, net.A.shape[0]
+    AT = net.A.T.tocsr()
+    rho = _start_rho(net)
+    t_start = time.perf_counter() - t0
+
+    t1 = time.perf_counter()
+    L, U = net.bounds(rho)
+    h, rhs = _highs_model(net, L, U, time_limit)
+    t_model = time.perf_counter() - t1
+    lp_seconds, iters, phi = 0.0, 0, np.inf
+    t2 = time.perf_counter()
+    labels_y = None
+    while True:
+        iters += 1
+        _, dt = _run(h, "stage 1 (phase-1 LP)")
+        lp_seconds += dt
+        phi = float(h.getInfo().objective_function_value)
+        if phi <= FEAS_TOL:
+            break
+        y = np.asarray(h.getSolution().row_dual, dtype=np.float64)
+        best = None
+        scale = 1.0 + float(np.abs(net.b).max(initial=0.0))
+        for sgn in (1.0, -1.0):
+            ys = sgn * y
+            g = AT @ ys
+            yb = float(ys @ net.b)
+            hv, _ = _h(net, g, yb, rho)
+            if hv > 1e-12 * scale:
+                r = _root(net, g, yb, rho, 1e-14 * scale)
+                if best is None or r > best[0]:
+                    best = (r, ys)
+        if best is None:
+            break            # no certificate beyond rounding: feasible at rho within tolerance
+        if not np.isfinite(best[0]):
+            labels_y = best[1]
+            break
+        if best[0] <= rho or iters >= MAX_NEWTON:
+            break
+        rho = best[0]
+        L, U = net.bounds(rho)
+        _set_cell_bounds(h, net, L, U)
+    t_stage1 = time.perf_counter() - t2
+    if labels_y is not None or phi > 1e-6:
+        if labels_y is None:
+            labels_y = np.asarray(h.getSolution().row_dual, dtype=np.float64)
+        N = P.N
+        nodes = np.flatnonzero(np.abs(labels_y) > 1e-9)
+        conflicts = sorted({P.item_names[i].replace("row balance ", "").replace("column balance ", "")
+                            for i in nodes})
+        conflicts = [f"known total output {c}" for c in conflicts]
+        raise InfeasibleError(
+            "the update problem is infeasible for every rho: the known totals of "
+            + ", ".join(conflicts[:10]) + (" ..." if len(conflicts) > 10 else "")
+            + " cannot be met by their cells (known cells, structural zeros, signs or coefficient bounds)",
+            conflicts=conflicts)
+
+    # ---- stage 2: hold rho_bar, slacks fixed at 0, deviation costs; warm start from the stage-1 basis
+    rho_bar = rho * (1.0 + eps_rel) + eps_abs
+    t3 = time.perf_counter()
+    L, U = net.bounds(rho_bar)
+    _set_cell_bounds(h, net, L, U)
+    sl = np.arange(2 * n, 2 * n + 2 * m, dtype=np.int32)
+    h.changeColsBounds(2 * m, sl, np.zeros(2 * m), np.zeros(2 * m))
+    idx = np.arange(2 * n + 2 * m, dtype=np.int32)
+    h.changeColsCost(idx.size, idx, np.concatenate([net.weight, net.weight, np.zeros(2 * m)]))
+    status, dt2 = _run(h, "stage 2")
+    if status != "optimal":
+        raise SolverError("stage 2 of the network path is infeasible although stage 1 was solved "
+                          f"(rho* = {rho:.12g}); retry with a larger eps_abs")
+    x = np.asarray(h.getSolution().col_value, dtype=np.float64)
+    fun = float(h.getInfo().objective_function_value)
+    t_stage2 = time.perf_counter() - t3
+    v = P.base.copy()
+    v[net.nf] = net.p + x[:n] - x[n:2 * n]
+    w = P.w_known.copy()
+    return NetworkSolution(
+        v=v, w=w, rho=rho, rho_bar=rho_bar, fun=fun,
+        timings={"prepare": t_start, "build_model": t_model, "stage1": t_stage1, "stage1_lp": lp_seconds,
+                 "stage2": t_stage2, "newton_iterations": iters},
+        size={"cells": P.n_cells, "free_cells": int(n), "rows": int(m), "columns": int(2 * n + 2 * m)},
+    )
