@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from xlmrio.core.leontief import coefficients, leontief_inverse  # noqa: E402
 from xlmrio.core.table import MRIOTable  # noqa: E402
-from xlmrio.errors import XlmrioError  # noqa: E402
+from xlmrio.errors import SolverError, XlmrioError  # noqa: E402
 from xlmrio.update import Aggregate, anais, balance_table, compare, ras  # noqa: E402
 
 import _io_tables as io  # noqa: E402
@@ -95,8 +95,8 @@ PAIRS = [
 QUICK = ("oecd-chn-10-15", "nbs-17-18")
 
 METHODS = {
-    "margins": ("keep", "ras", "anais", "anais_cols"),
-    "table": ("keep", "gras_table", "anais", "anais_cols"),
+    "margins": ("keep", "ras", "anais", "anais_cols", "anais_soft"),
+    "table": ("keep", "gras_table", "anais", "anais_cols", "anais_soft"),
 }
 METHOD_LABEL = {
     "keep": "keep A_t",
@@ -104,6 +104,7 @@ METHOD_LABEL = {
     "gras_table": "GRAS (table)",
     "anais": "ANAIS",
     "anais_cols": "ANAIS cols",
+    "anais_soft": "ANAIS cols soft",
 }
 
 
@@ -174,24 +175,28 @@ def _fd_col_refs(t: MRIOTable, j: int) -> list:
     return [(name, k) for k in rs]
 
 
-def anais_information(prior: MRIOTable, info: Info) -> dict:
-    """Keyword arguments of :func:`xlmrio.update.anais` that carry ``info``."""
+def anais_information(prior: MRIOTable, info: Info, soft: bool = False) -> dict:
+    """Keyword arguments of :func:`xlmrio.update.anais` that carry ``info``.
+
+    ``soft=True`` enters the final-demand and primary-input sums as soft aggregates (they may
+    deviate by ``r_g |value|`` with ``r_g <= rho``, METHODS §4.4-5); totals ``x`` stay hard.
+    """
     rs = [(r, i) for r in prior.regions for i in prior.sectors]
     kw: dict = {"totals": info.x}
     aggs: list[Aggregate] = []
     if info.kind == "margins":
         f = info.x - info.u           # final-demand row sums
         g = info.x - info.v           # primary-input column sums
-        aggs += [Aggregate(f"FD row {k}", _fd_refs(prior, k), float(f[k])) for k in range(prior.N)]
-        if len(prior.va_rows) == 1:
+        aggs += [Aggregate(f"FD row {k}", _fd_refs(prior, k), float(f[k]), soft) for k in range(prior.N)]
+        if len(prior.va_rows) == 1 and not soft:
             kw["known_cells"] = {"V": g[None, :]}
         else:
-            aggs += [Aggregate(f"VA column {l}", [("V", d, rs[l]) for d in prior.va_rows], float(g[l]))
+            aggs += [Aggregate(f"VA column {l}", [("V", d, rs[l]) for d in prior.va_rows], float(g[l]), soft)
                      for l in range(prior.N)]
     else:
-        aggs += [Aggregate(f"FD column {j}", _fd_col_refs(prior, j), float(info.fd[j]))
+        aggs += [Aggregate(f"FD column {j}", _fd_col_refs(prior, j), float(info.fd[j]), soft)
                  for j in range(info.fd.size)]
-        aggs += [Aggregate(f"VA row {d}", [("V", d, k) for k in rs], float(info.va[di]))
+        aggs += [Aggregate(f"VA row {d}", [("V", d, k) for k in rs], float(info.va[di]), soft)
                  for di, d in enumerate(prior.va_rows)]
     kw["aggregates"] = aggs
     return kw
@@ -209,9 +214,17 @@ def estimate(method: str, prior: MRIOTable, info: Info) -> dict:
     elif method == "gras_table":
         t, _res = balance_table(prior, info.x, info.va, info.fd, method="gras")
         out.update(Z=np.asarray(t.Z), x=np.asarray(t.x), table=t)
-    elif method in ("anais", "anais_cols"):
-        res = anais(prior, prior_scaling="columns" if method == "anais_cols" else "none",
-                    **anais_information(prior, info))
+    elif method in ("anais", "anais_cols", "anais_soft"):
+        kw = dict(prior_scaling="none" if method == "anais" else "columns",
+                  **anais_information(prior, info, soft=method == "anais_soft"))
+        try:
+            res = anais(prior, **kw)
+        except SolverError:
+            # HiGHS presolve can wrongly declare the stage-2 LP infeasible when some cells have
+            # a box of width below its feasibility tolerance (seen on OECD JPN 2010->2015);
+            # CBC solves the same problem.  Counted in the "fallback" column.
+            res = anais(prior, solver="pulp", **kw)
+            out["fallback"] = 1
         out.update(Z=np.asarray(res.table.Z), x=np.asarray(res.table.x), rho=res.rho, table=res.table)
     else:
         raise ValueError(f"unknown method {method!r}")
@@ -227,7 +240,7 @@ def score(est: dict, true: MRIOTable, L_true: np.ndarray) -> dict:
     cz = compare(est["Z"], true.Z)
     cl = compare(leontief_L(est["Z"], est["x"]), L_true)
     return {"wape_Z": cz["wape"], "max_rel_Z": cz["max_rel"], "wape_L": cl["wape"], "max_rel_L": cl["max_rel"],
-            "seconds": est["seconds"], "rho": est.get("rho", np.nan)}
+            "seconds": est["seconds"], "rho": est.get("rho", np.nan), "fallback": est.get("fallback", 0)}
 
 
 # ============================================================================ driver
@@ -258,12 +271,14 @@ def run_pair(pair: Pair, noise_levels=(0.02, 0.05), reps: int = 3, seed: int = 1
                            draws=len(scores), failed=n_draws - len(scores), error=err)
                 for key in ("wape_Z", "wape_L", "max_rel_Z", "max_rel_L", "seconds", "rho"):
                     row[key] = float(np.mean([s[key] for s in scores])) if scores else float("nan")
+                row["fallback"] = int(sum(s["fallback"] for s in scores))
                 rows.append(row)
                 if verbose:
                     print(f"  {pair.key:15s} {kind:7s} noise {a:4.0%} {METHOD_LABEL[meth]:12s} "
                           f"WAPE Z {row['wape_Z']:7.2f}  WAPE L {row['wape_L']:6.2f}  "
                           f"maxrel Z {row['max_rel_Z']:8.3g}  {row['seconds']:6.2f} s"
-                          + (f"  [{row['failed']} failed: {err}]" if row["failed"] else ""), flush=True)
+                          + (f"  [{row['failed']} failed: {err}]" if row["failed"] else "")
+                          + (f"  [CBC fallback x{row['fallback']}]" if row["fallback"] else ""), flush=True)
     return rows
 
 
@@ -292,7 +307,9 @@ def tables_markdown(rows: list[dict]) -> str:
                     continue
                 c = f"{_fmt(r['wape_Z'])} / {_fmt(r['wape_L'])}"
                 if r["failed"]:
-                    c += f" ({r['failed']} infeas.)" if r["draws"] else " infeasible"
+                    c += f" ({r['failed']}/{r['failed'] + r['draws']} infeas.)" if r["draws"] else " infeasible"
+                if r["fallback"]:
+                    c += " †"
                 cells.append(c)
             label = next(r["label"] for r in sub if r["pair"] == pk)
             out.append(f"| {label} | {'exact' if a == 0 else f'±{a:.0%}'} | " + " | ".join(cells) + " |")

@@ -198,6 +198,12 @@ def _root(net: _Net, g: np.ndarray, yb: float, rho: float, tol: float) -> float:
     return rho
 
 
+class _NodeInfeasible(Exception):
+    def __init__(self, rows):
+        super().__init__(rows)
+        self.rows = rows
+
+
 def _start_rho(net: _Net) -> float:
     """Largest root of the single-cell and single-node conditions (exact lower bound on rho*)."""
     d = net.dev
@@ -228,8 +234,9 @@ def _start_rho(net: _Net) -> float:
             act = h > 1e-13 * (1.0 + np.abs(net.b))
             if not act.any():
                 break
-            if np.any(act & (sl <= 0)):
-                break            # hopeless at this node: leave it to the LP iteration to explain
+            hopeless = act & (sl <= 0)
+            if hopeless.any():
+                raise _NodeInfeasible(np.flatnonzero(hopeless))
             step = np.where(act, h / np.where(sl > 0, sl, 1.0), 0.0)
             new = rr + step
             if np.all(new[act] <= rr[act]):
@@ -300,6 +307,18 @@ def _run(h, what: str):
 
 # ----------------------------------------------------------------------------- driver
 
+def _infeasible(P, rows, what: str) -> InfeasibleError:
+    """InfeasibleError naming the known totals of the balance rows ``rows`` (a violated cut)."""
+    names = [P.item_names[i] for i in rows]
+    labs = sorted({nm.replace("row balance ", "").replace("column balance ", "") for nm in names})
+    conflicts = [f"known total output {lab}" for lab in labs]
+    detail = "; ".join(names[:10]) + (f"; ... ({len(names)} in all)" if len(names) > 10 else "")
+    return InfeasibleError(
+        f"the update problem is infeasible for every rho ({what}): the known totals cannot be met by the "
+        f"cells allowed to move (known cells, structural zeros, signs or coefficient bounds) in: {detail}",
+        conflicts=conflicts)
+
+
 def solve_network(P, *, eps_rel: float = 1e-6, eps_abs: float = 1e-9,
                   time_limit: float | None = None) -> NetworkSolution:
     """Solve both ANAIS stages of ``P`` on its transportation structure.
@@ -336,7 +355,10 @@ def solve_network(P, *, eps_rel: float = 1e-6, eps_abs: float = 1e-9,
     net = _prepare(P)
     n, m = net.nf.size, net.A.shape[0]
     AT = net.A.T.tocsr()
-    rho = _start_rho(net)
+    try:
+        rho = _start_rho(net)
+    except _NodeInfeasible as exc:
+        raise _infeasible(P, exc.rows, "single rows or columns") from None
     t_start = time.perf_counter() - t0
 
     t1 = time.perf_counter()
@@ -379,16 +401,7 @@ def solve_network(P, *, eps_rel: float = 1e-6, eps_abs: float = 1e-9,
     if labels_y is not None or phi > 1e-6:
         if labels_y is None:
             labels_y = np.asarray(h.getSolution().row_dual, dtype=np.float64)
-        N = P.N
-        nodes = np.flatnonzero(np.abs(labels_y) > 1e-9)
-        conflicts = sorted({P.item_names[i].replace("row balance ", "").replace("column balance ", "")
-                            for i in nodes})
-        conflicts = [f"known total output {c}" for c in conflicts]
-        raise InfeasibleError(
-            "the update problem is infeasible for every rho: the known totals of "
-            + ", ".join(conflicts[:10]) + (" ..." if len(conflicts) > 10 else "")
-            + " cannot be met by their cells (known cells, structural zeros, signs or coefficient bounds)",
-            conflicts=conflicts)
+        raise _infeasible(P, np.flatnonzero(np.abs(labels_y) > 1e-9), "a group of rows and columns")
 
     # ---- stage 2: hold rho_bar, slacks fixed at 0, deviation costs; warm start from the stage-1 basis
     rho_bar = rho * (1.0 + eps_rel) + eps_abs
