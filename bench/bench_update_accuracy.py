@@ -79,7 +79,7 @@ def _demo():
 
 
 def _wiod():
-    return io.wiod_agg_table(2007), io.wiod_agg_table(2011)
+    return io.wiod_agg_table(2003), io.wiod_agg_table(2008)
 
 
 PAIRS = [
@@ -90,7 +90,7 @@ PAIRS = [
     Pair("nbs-17-18", "NBS China 2017->2018 (42 sect., domestic)", _nbs(2017, 2018)),
     Pair("nbs-18-20", "NBS China 2018->2020 (42 sect., domestic)", _nbs(2018, 2020)),
     Pair("demo-02-07", "Demo WIOD 2002->2007 (8x17)", _demo),
-    Pair("wiod5-07-11", "WIOD 2007->2011 (41x5)", _wiod, info_sets=("margins",), noise=False),
+    Pair("wiod5-03-08", "WIOD 2003->2008 (41x5)", _wiod, info_sets=("margins",), noise=False),
 ]
 QUICK = ("oecd-chn-10-15", "nbs-17-18")
 

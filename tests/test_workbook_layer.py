@@ -292,3 +292,37 @@ def test_shipped_input_templates(tmp_path):
             get("accounts").func(blank)
     finally:
         blank.close()
+
+
+def test_table_from_defined_name_and_from_files(tmp_path):
+    t = worked_example()
+    book = xw.Book()
+    try:
+        sh = book.sheets[0]
+        sh.name = "Data"
+        sh["D5"].value = table_grid(t)  # somewhere in the middle of a sheet
+        book.names.add("io_2017", "='Data'!$D$5:$M$12")
+        sat = book.sheets.add("Satellites")
+        sat["A1"].value = satellite_grid(t)
+        get("accounts").func(book, table="io_2017")
+        df = _read_table_block(book.sheets["Accounts"], "Table 1.")
+        assert_allclose(df.loc[["R1", "R2"], "PBA"].astype(float), [58, 126])
+        assert "range Data!$D$5:$M$12" in book.sheets["Accounts"]["A2"].value
+    finally:
+        book.close()
+    # the same table as CSV and as xlsx file named in the settings
+    grid = table_grid(t)
+    csv = tmp_path / "big.csv"
+    csv.write_text("\n".join(",".join("" if v is None else str(v) for v in row) for row in grid))
+    host = tmp_path / "host.xlsx"
+    wb = openpyxl.Workbook()
+    for row in satellite_grid(t):
+        wb.active.append(row)
+    wb.active.title = "Satellites"
+    wb.save(host)
+    for f in (csv,):
+        out = tmp_path / f"out-{f.suffix[1:]}.xlsx"
+        assert main(["run", str(host), "accounts", "--table-file", f.name, "--out", str(out)]) == 0
+        res = openpyxl.load_workbook(out, data_only=True)["Accounts"]
+        assert "file big.csv" in res["A2"].value
+    assert main(["run", str(host), "accounts", "--table-file", "missing.csv", "--out", str(tmp_path / "o.xlsx")]) == 2

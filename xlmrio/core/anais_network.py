@@ -218,6 +218,7 @@ def _start_rho(net: _Net) -> float:
     r_e, c_e, val = A.row, A.col, A.data
     nrow = net.A.shape[0]
     a_e, p_e, lo_e, hi_e, dv_e = net.a[c_e], net.p[c_e], net.lo[c_e], net.hi[c_e], d[c_e]
+    bad: set[int] = set()
     for sgn in (1.0, -1.0):
         g_e = sgn * val
         rr = np.full(nrow, rho)
@@ -236,13 +237,16 @@ def _start_rho(net: _Net) -> float:
                 break
             hopeless = act & (sl <= 0)
             if hopeless.any():
-                raise _NodeInfeasible(np.flatnonzero(hopeless))
+                bad.update(np.flatnonzero(hopeless).tolist())
+                break
             step = np.where(act, h / np.where(sl > 0, sl, 1.0), 0.0)
             new = rr + step
             if np.all(new[act] <= rr[act]):
                 break
             rr = new
         rho = max(rho, float(rr.max()))
+    if bad:
+        raise _NodeInfeasible(np.array(sorted(bad)))
     return rho
 
 

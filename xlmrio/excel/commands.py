@@ -52,6 +52,15 @@ def _context(book, options: dict, command: str) -> Context:
     return Context(settings, source, step)
 
 
+def _sheet(ctx: Context, option: str):
+    """The sheet named by *option* (error at the option's Settings cell when it does not exist)."""
+    name = ctx.settings.get(option)
+    book = ctx.step.book
+    if name not in [sh.name for sh in book.sheets]:
+        raise st.option_error(ctx.settings, option, f"sheet {name!r} (option {option!r}) does not exist")
+    return book.sheets[name]
+
+
 def _satellite(ctx: Context) -> str:
     t = ctx.table
     name = ctx.settings.get("satellite") or None
@@ -419,14 +428,23 @@ def aggregate(book, **options) -> list[str]:
 # ---------------------------------------------------------------------- transfer & leakage
 def build_transfer(ctx: Context, t0_source: Source) -> list[ResultSheet]:
     from ..core.transfer import industrial_transfer
+    from .reader import sheet_grid
+    from .transfer_inputs import read_coefficients, read_deflators
 
     t0, t1 = t0_source.table, ctx.table
     sat = _satellite(ctx)
     s = ctx.settings
     ctx.step(f"demand-attributed output of {t0_source.description} and {ctx.source.description}")
     y0, y1 = t0_source.sheet or "t0", ctx.source.sheet or "t1"
+    coef = defl = None
+    if s.get("coefficients_sheet"):
+        coef = read_coefficients(sheet_grid(_sheet(ctx, "coefficients_sheet")), t1)
+        if s.get("coefficients_unit"):
+            coef = (coef, s["coefficients_unit"])
+    if s.get("deflator_sheet"):
+        defl = read_deflators(sheet_grid(_sheet(ctx, "deflator_sheet")), t1)
     r = industrial_transfer(t0, t1, sat, coefficients_year=s.get("transfer_coefficients", "t1"),
-                            bloc=s.get("bloc") or None, years=(y0, y1))
+                            coefficients=coef, deflator=defl, bloc=s.get("bloc") or None, years=(y0, y1))
     money, cu = r.monetary_unit or "money unit", r.carbon_unit
     has_exports = t0.exports is not None or t1.exports is not None
     variants = ["consumption", "export", "total"] if has_exports else ["consumption"]

@@ -57,6 +57,11 @@ OPTIONS: tuple[Option, ...] = (
            "1e-3, for published rounded tables)"),
     Option("transfer_coefficients", "t1", "choice", "Carbon coefficients of the transfer analysis: of the "
            "later (t1) or earlier (t0) year", ("t1", "t0")),
+    Option("coefficients_sheet", "", "str", "Sheet with carbon coefficients for the transfer analysis: sectors "
+           "down, regions across, header cell 'Sector' (empty: intensities of the satellite)"),
+    Option("coefficients_unit", "", "str", "Unit of the coefficients sheet, e.g. 't CO2 per 1e4 CNY'"),
+    Option("deflator_sheet", "", "str", "Sheet with price indices for the transfer analysis: columns Region | Sector "
+           "| t0 | t1 (Region '*' = every region; one row '*' | '*' = one index for all)"),
     Option("bloc", "", "list", "Bloc of regions for internal vs external transfer effects, comma-separated"),
     Option("prior", "", "str", "Prior table of 'Update table' (sheet or defined name; empty: table_t0, else table)"),
     Option("constraints_sheet", "Constraints", "str", "Sheet with the target information and options of "
