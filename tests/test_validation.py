@@ -69,6 +69,7 @@ def test_non_productive():
         xlmrio.accounts(t.replace(satellites={"CO2": (G0, "t")}))
 
 
+@pytest.mark.filterwarnings("ignore::scipy.linalg.LinAlgWarning")
 def test_singular():
     Z = np.array([[10.0, 0, 0, 0], [0, 5, 0, 0], [0, 0, 5, 0], [0, 0, 0, 5]])
     t = MRIOTable.from_arrays(Z, Y0, **KW, x=[10, 10, 10, 10])  # A[0,0] = 1
