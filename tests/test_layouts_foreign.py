@@ -16,7 +16,8 @@ from xlmrio.excel.layouts_foreign import detect_layout, read_any_grid, read_cead
 # ---------------------------------------------------------------------- WIOD grids
 COUNTRIES = ["AUS", "CHN", "RoW"]
 WIOD13 = dict(codes=["AtB", "C", "15t16"],
-              descs=["Agriculture, Hunting, Forestry and Fishing", "Mining and Quarrying", "Food, Beverages and Tobacco"],
+              descs=["Agriculture, Hunting, Forestry and Fishing", "Mining and Quarrying",
+                     "Food, Beverages and Tobacco"],
               fd_codes=[None] * 5, fd_c=["c37", "c38", "c39", "c41", "c42"], total=(None, "c62"),
               title="World Input-Output Table 2009")
 WIOD16 = dict(codes=["A01", "B", "C10-C12"],

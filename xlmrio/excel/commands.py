@@ -451,13 +451,12 @@ def build_transfer(ctx: Context, t0_source: Source) -> list[ResultSheet]:
     vname = {"consumption": "consumption-driven", "export": "export-driven", "total": "total"}
 
     top = r.top_sectors(5, "total" if has_exports else "consumption")
-    top = top.pivot_table(index=["region", "rank"], columns="direction", values=["sector", "value"],
-                          aggfunc="first").reindex(columns=["sector", "value"], level=0)
-    top.columns = [f"transferred {d}: {'sector' if k == 'sector' else f'value ({money})'}" for k, d in top.columns]
-    order = [c for d in ("in", "out") for c in top.columns if f"transferred {d}:" in c]
-    top = top[order].reindex(index=pd.MultiIndex.from_product([list(r.regions), range(1, 6)],
-                                                               names=["region", "rank"])).dropna(how="all")
-    top = top.astype(object).where(top.notna(), None)
+    top["rank"] = ["#" + str(k) for k in top["rank"]]
+    tops = {}
+    for d in ("in", "out"):
+        part = top[top["direction"] == d].set_index(["region", "rank"])[["sector", "value"]]
+        tops[d] = part.rename(columns={"value": f"net transfer ({money})" if d == "in" else
+                                       f"net transfer out ({money})"})
     S = r.coefficients_by_sector()
     hl = r.top_coefficients(3)
     t3 = r.table3()
@@ -486,8 +485,10 @@ def build_transfer(ctx: Context, t0_source: Source) -> list[ResultSheet]:
                         f"net carbon transfer NC ({cu})": r.net_carbon[main_v]})
     imp.index.name = "region"
     tables = [
-        Table(f"Table 1. Sectors with the largest net transfer in and out, {vname[main_v]} ({money})", top,
-              formats={c: ("money" if "value" in c else "text") for c in top.columns}),
+        Table(f"Table 1a. Sectors with the largest net transfer in, {vname[main_v]} ({money})", tops["in"],
+              formats={"sector": "text", "*": "money"}),
+        Table(f"Table 1b. Sectors with the largest net transfer out, {vname[main_v]} ({money}, magnitudes)",
+              tops["out"], formats={"sector": "text", "*": "money"}),
         Table(f"Table 2. Carbon coefficients S ({r.coefficients_unit}; top 3 per region marked)", S,
               formats={"*": "intensity"}, highlight=hl),
         Table("Table 3. Net industrial and carbon transfer by region (positive = inflow)", t3,
@@ -567,9 +568,14 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
                     objective=opts["objective"], zero_policy=opts["zero_policy"],
                     prior_scaling=opts["prior_scaling"], eps_rel=float(opts["eps_rel"]), solver=opts["solver"])
         new = res.table
+        money = prior.monetary_unit or "money units"
+        rho_txt = (f"{res.rho:.6g} ({res.rho:.1%} of the prior value)" if opts["rmax_mode"] == "relative"
+                   else f"{res.rho:,.6g} {money}")
+        obj_txt = (f"{res.objective:,.6g} {money} (total absolute deviation)" if opts["objective"] == "absolute"
+                   else f"{res.objective:.6g} (sum of relative deviations)")
         diag = [("method", "ANAIS (two-stage LP)"), ("solver", res.solver), ("status", res.status),
-                ("ρ* (largest deviation, stage 1)", res.rho), ("stage-2 objective", res.objective),
-                ("largest realised deviation", res.rho_realised), ("seconds", res.seconds),
+                ("ρ*: largest deviation (stage 1)", rho_txt), ("stage-2 objective", obj_txt),
+                ("largest realised deviation", f"{res.rho_realised:.6g}"), ("time", f"{res.seconds:.1f} s"),
                 ("rmax mode / objective", f"{opts['rmax_mode']} / {opts['objective']}"),
                 ("prior scaling", opts["prior_scaling"]),
                 ("cells / free cells", f"{res.size.get('cells', '')} / {res.size.get('free_cells', '')}")]
@@ -592,8 +598,9 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
                     formats={"value": "general"})]
     if method == "anais":
         dev = res.deviations.copy()
-        dev.index = pd.RangeIndex(1, len(dev) + 1, name="#")
-        tables.append(Table("Table 2. Largest realised deviations from the prior", dev,
+        dev.index = pd.Index([f"#{k}" for k in range(1, len(dev) + 1)], name="rank")
+        scaled = " (prior after column scaling to the target totals)" if opts["prior_scaling"] == "columns" else ""
+        tables.append(Table(f"Table 2. Largest realised deviations from the prior{scaled}", dev,
                             formats={"prior": "money", "value": "money", "abs_deviation": "money",
                                      "rel_deviation": "share", "block": "text", "row": "text", "column": "text"}))
         if len(res.binding):
@@ -665,7 +672,7 @@ def _accuracy(prior: MRIOTable, est: MRIOTable, ref: MRIOTable, method: str) -> 
         cz = compare(t.Z, ref.Z)
         cl = compare(leontief_inverse(coefficients(t.Z, t.x)), Lref)
         rows[name] = [cz["wape"], cz["max_rel"], cl["wape"]]
-    out = pd.DataFrame(rows, index=["WAPE of Z (%)", "max relative deviation of Z", "WAPE of L (%)"]).T
+    out = pd.DataFrame(rows, index=["WAPE of Z (%)", "max relative deviation of Z (ratio)", "WAPE of L (%)"]).T
     out.index.name = "method"
     return out
 

@@ -36,17 +36,18 @@ final products, purchases abroad) have no place in an :class:`MRIOTable` and are
 
 CEADs China multi-regional IO tables
 ------------------------------------
-The provincial MRIO workbooks from ceads.net (2012 30x30 by Mi et al. 2018, Sci. Data 5:180155; 2012,
-2015, 2017 31x42 by Zheng et al. 2021, Sci. Data 8:244; 2018/2020) use the National Bureau of
-Statistics codes. What was learnt from MARIO's CEADS parser (it-is-me-mario/MARIO,
-``mario/parsers/ceads.py`` and ``tests/test_ceads_parser.py``, GPL: read, not copied) and the table
-structure published by Mi et al. (Table 5)::
+The provincial MRIO workbooks from ceads.net (2012, 30 x 30, Mi et al. 2018, Sci. Data,
+doi:10.1038/sdata.2018.155; 2012, 2015, 2017, 31 x 42, Zheng et al. 2021, Sci. Data,
+doi:10.1038/s41597-021-01023-5; 2018 and 2020) use the National Bureau of Statistics codes.
+What was learnt from MARIO's CEADS parser (it-is-me-mario/MARIO, ``mario/parsers/ceads.py`` and
+``tests/test_ceads_parser.py``, GPL: read, not copied) and from the table structure published by
+Mi et al. (their Table 5)::
 
     title
             |       | province (first column of each block; merged or blank to the right)
-            |       | sector names ...  | Total intermediate use | Rural household consumption ... | Export | ...
-            |       | 01 02 ... 42      |  (TIU)                 | FU101 FU102 FU103 FU201 FU202   | EX     | (IM) TFU ERR GO
-    Beijing | Agriculture | 01 | z ...  |                        | y ...                           | e      | (im) . o x
+            |       | sector names ...  | Total intermediate use | Rural household consumption ... | Export ...
+            |       | 01 02 ... 42      |  (TIU)                 | FU101 FU102 FU103 FU201 FU202   | EX (IM) TFU ERR GO
+    Beijing | Agriculture | 01 | z ...  |                        | y ...                           | e (im) . o x
     (blank) | Mining      | 02 | ...           (province column merged/blank below the first row)
     ...
             | Imports                  | IM    -> V row "Imports" (non-competitive tables)
