@@ -338,18 +338,19 @@ def build_efficiency(ctx: Context, solver: LeontiefSolver | None = None) -> list
     r = _efficiency(t, sat, focus=s.get("focus_regions") or None, flow_basis=s.get("flow_basis", "T"),
                     basis=s.get("basis", "total"), sector=sector, solver=solver)
     iu = r.intensity_unit
-    reg = r.regions.rename(columns={"PBA": f"PBA ({r.unit})", "X": f"output ({t.monetary_unit or 'money'})",
+    reg = r.regions[["orientation", "PBA", "X", "intensity", "gap", "NEI"]].rename(columns={"PBA": f"PBA ({r.unit})", "X": f"output ({t.monetary_unit or 'money'})",
                                     "intensity": f"intensity ({iu})", "gap": "gap to focus average",
                                     "NEI": f"NEI ({r.basis} basis)"})
     fl = r.flows.rename(columns={"value": f"flow ({r.unit})", "producer_intensity": "producer intensity",
                                  "consumer_intensity": "consumer intensity"}).set_index(["producer", "consumer"])
     fl = fl.sort_values(f"flow ({r.unit})", ascending=False)
+    fl = fl[["class"] + [c for c in fl.columns if c != "class"]]
     shares = pd.DataFrame({"share": r.shares, f"flow ({r.unit})": [
         r.flows.loc[r.flows["class"] == c, "value"].sum() for c in r.shares.index]})
     shares.index.name = "class"
     contrib = r.producer_contribution.to_frame()
     contrib.index.name = "producer"
-    groups = r.groups.rename(columns={"pooled_intensity": f"pooled intensity ({iu})",
+    groups = r.groups[["members", "regions", "pooled_intensity", "min_intensity", "max_intensity"]].rename(columns={"pooled_intensity": f"pooled intensity ({iu})",
                                       "min_intensity": "min intensity", "max_intensity": "max intensity"})
     mode = f"sector mode: {sector}" if sector else "average mode"
     tables = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import numbers
 
+from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.chart import AreaChart, BarChart, LineChart, PieChart, ScatterChart, Series
 from openpyxl.chart.data_source import AxDataSource, NumRef, StrRef
 from openpyxl.chart.series import SeriesLabel
@@ -92,6 +93,9 @@ def build_chart(spec: dict):
     return chart
 
 
+_PALETTE = ("4472C4", "ED7D31", "A5A5A5", "FFC000", "5B9BD5", "70AD47")
+
+
 def _add_series(chart, kind: str, src: Range, plot_by: str | None, x_values: Range | None) -> None:
     r1, c1, r2, c2 = src.bounds
     title = src.sheet.name
@@ -122,6 +126,8 @@ def _add_series(chart, kind: str, src: Range, plot_by: str | None, x_values: Ran
             s = Series(values, xvalues=xref)
             if kind in ("xy_scatter",):
                 s.marker.symbol = "circle"
+                s.marker.size = 7
+                s.marker.graphicalProperties = GraphicalProperties(solidFill=_PALETTE[k % len(_PALETTE)])
                 s.graphicalProperties.line.noFill = True
             elif kind.endswith("no_markers"):
                 s.marker.symbol = "none"
@@ -145,6 +151,7 @@ def _add_series(chart, kind: str, src: Range, plot_by: str | None, x_values: Ran
         chart.series.append(s)
     if scatter:
         chart.style = 13
+        chart.scatterStyle = "lineMarker"  # required by the schema; LibreOffice draws nothing without it
     chart.x_axis.delete = False
     chart.y_axis.delete = False
 
