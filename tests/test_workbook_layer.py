@@ -326,3 +326,23 @@ def test_table_from_defined_name_and_from_files(tmp_path):
         res = openpyxl.load_workbook(out, data_only=True)["Accounts"]
         assert "file big.csv" in res["A2"].value
     assert main(["run", str(host), "accounts", "--table-file", "missing.csv", "--out", str(tmp_path / "o.xlsx")]) == 2
+
+
+def test_settings_command_creates_and_completes_without_overwriting():
+    from xlmrio.excel.settings import OPTIONS, read_settings
+
+    book = xw.Book()
+    try:
+        assert get("settings").func(book) == ["Settings"]
+        sh = book.sheets["Settings"]
+        assert sh["A1"].value == "Option" and sh["A2"].value == OPTIONS[0].name
+        # a user's sheet with two options (one changed) gets the others appended, values kept
+        sh.clear()
+        sh["A1"].value = [["Option", "Value"], ["basis", "domestic"], ["top_k", 7]]
+        get("settings").func(book)
+        s = read_settings(book)
+        assert s["basis"] == "domestic" and s["top_k"] == 7 and s["satellite"] == ""
+        names = [r[0] for r in sh.used_range.options(ndim=2).value]
+        assert sorted(names[1:]) == sorted(o.name for o in OPTIONS)
+    finally:
+        book.close()
