@@ -34,7 +34,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -122,7 +122,6 @@ class Info:
     fd: np.ndarray | None = None   # final-demand column totals (table), order Y, exports, other
     va: np.ndarray | None = None   # primary-input row totals (table)
     noise: float = 0.0
-    extra: dict = field(default_factory=dict)
 
 
 def fd_matrix(t: MRIOTable) -> np.ndarray:

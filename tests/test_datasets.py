@@ -288,3 +288,14 @@ def test_wiod_year_checks(tmp_path):
         wiod(2014, data_dir=tmp_path)
     with pytest.raises(OptionError, match="2000-2016"):
         wiod(1998, data_dir=tmp_path, co2=True)
+
+
+@pytest.mark.slow
+def test_wiod_late_years_have_no_negative_output():
+    """2009-2011 rows with a large inventory draw-down (e.g. LUX c5) are raised to zero output."""
+    if not (SHARED / "wiod2013_bquast" / "wiot_2010.RData").exists():
+        pytest.skip("raw WIOD files not available (../shared/data is absent on this machine)")
+    t = wiod(2010)
+    assert t.x.min() >= 0
+    k = t.labels().index("LUX|c5")
+    assert t.x[k] == 0

@@ -26,7 +26,7 @@ import bench_update_accuracy as bench  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory):
+def pair():
     mp = pytest.MonkeyPatch()
     mp.setenv("XLMRIO_SHARED_DATA", str(DATA))
     p = next(p for p in bench.PAIRS if p.key == "oecd-chn-10-15")

@@ -149,7 +149,9 @@ def wiod(year: int, data_dir: str | os.PathLike | None = None, *, co2: bool = Fa
     so its ``output`` column misses the row sums by up to about 100: ``x`` is recomputed as
     ``Z 1 + Y 1`` and ``V = x' - 1'Z`` (one row), which balances exactly. With recomputed ``x``, 2002
     has two cells with slightly negative value added (LVA c24 -1, SVN c8 -3) and about 20 cells per
-    year have zero output.
+    year have zero output. In 2009-2011 a few rows (e.g. LUX c5) sum to a negative output (a large
+    inventory draw-down on a tiny sector); their own-region inventory change is raised so that their
+    output is 0.
 
     Parameters
     ----------
@@ -183,11 +185,22 @@ def wiod(year: int, data_dir: str | os.PathLike | None = None, *, co2: bool = Fa
         raise OptionError(f"no CO2 accounts for {year}: the JRC accounts cover "
                           f"{_raw.JRC_YEARS[0]}-{_raw.JRC_YEARS[-1]} (WIOD 2013 tables 1995-2011)")
     raw = _raw.read_wiot(year, data_dir)
+    F = raw.F.copy()
+    rowsum = raw.Z.sum(axis=1) + F.sum(axis=1)
+    neg = rowsum < 0
+    if neg.any():
+        # rounding plus a large inventory draw-down gives a few negative row sums in 2009-2011 (e.g. LUX c5):
+        # raise that row's own inventory change so its output is 0 rather than negative
+        n = len(raw.industries)
+        K = len(cc.FD_CATEGORIES)
+        inv = cc.FD_CATEGORIES.index("Inventories")
+        for k in np.flatnonzero(neg):
+            F[k, (k // n) * K + inv] -= rowsum[k]
     satellites = None
     if co2:
         values, hh, _notes = _raw.wiod_co2(year, raw.x, data_dir)
         satellites = {"CO2": (values, "kt CO2", hh)}
     return MRIOTable.from_arrays(
-        raw.Z, raw.F, regions=raw.countries, sectors=raw.industries, fd_categories=cc.FD_CATEGORIES,
+        raw.Z, F, regions=raw.countries, sectors=raw.industries, fd_categories=cc.FD_CATEGORIES,
         satellites=satellites, monetary_unit="million USD", name=f"WIOD 2013 world table {year}",
     )
