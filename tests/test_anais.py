@@ -312,5 +312,10 @@ def test_auto_solver_choice():
     assert anais(table_8_5(), totals=TARGET_8_5).solver == "pulp"
     prior, _, _ = random_case(1, m=5, n=10, K=1)   # > 1500 free cells
     res = anais(prior, totals=prior.x * 1.05)
-    assert res.solver == "highs-ipm"
+    assert res.solver == "network"                  # all totals known, nothing but single-cell information
     assert res.rho == pytest.approx(0.05, abs=1e-6)  # uniform growth needs at least 5 %, and 5 % suffices
+    lab = list(prior.index)
+    group = Aggregate("first two", [("x", lab[0]), ("x", lab[1])], float(prior.x[:2].sum() * 1.05))
+    res = anais(prior, totals={lab[k]: prior.x[k] * 1.05 for k in range(2, len(lab))}, aggregates=[group])
+    assert res.solver == "highs-ipm"                # a group aggregate rules the network path out
+    assert res.rho == pytest.approx(0.05, abs=1e-6)

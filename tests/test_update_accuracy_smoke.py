@@ -105,3 +105,19 @@ def test_markdown_tables_render(pair):
                  fallback=0) for m in bench.METHODS["margins"]]
     md = bench.tables_markdown(rows)
     assert "| OECD | exact | 1.00 / 0.50 |" in md
+
+
+def test_highs_stage2_false_infeasibility_is_retried():
+    """OECD JPN 2010 -> 2015 with the true margins: HiGHS' presolve declared the (feasible) stage-2
+    LP infeasible; anais() now confirms without presolve and must agree with CBC."""
+    from xlmrio.update import anais
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("XLMRIO_SHARED_DATA", str(DATA))
+    prior, true = next(p for p in bench.PAIRS if p.key == "oecd-jpn-10-15").load()
+    mp.undo()
+    kw = bench.anais_information(prior, bench.make_info(true, "margins"))
+    highs = anais(prior, solver="highs-ipm", **kw)
+    cbc = anais(prior, solver="pulp", **kw)
+    assert highs.rho == pytest.approx(cbc.rho, rel=1e-6)
+    assert highs.objective == pytest.approx(cbc.objective, rel=1e-6)

@@ -78,6 +78,8 @@ ELASTIC_WEIGHT = 1e3       # weight of elastic slacks in the infeasibility re-so
 BINDING_TOL = 1e-6         # slack (units of sigma) under which a coefficient bound is reported binding;
                            # 1e-9 (METHODS §4.5) is below the slack that eps_rel = 1e-6 lets stage 2 create
 AUTO_HIGHS_ABOVE = 1500    # solver="auto": HiGHS when more free cells than this (see docs/update-benchmarks.md)
+AUTO_NETWORK_ABOVE = 1500  # solver="auto": network path (anais_network.py) above this when the structure allows
+                           # (7x faster than highs-ipm at 10^4 cells, docs/update-benchmarks.md)
 
 
 # ============================================================================ input types
@@ -787,6 +789,21 @@ def _solve_highs(lp: LP, method: str = "highs", time_limit: float | None = None)
         method=method,
         options=options,
     )
+    if res.status == 2:
+        # HiGHS' presolve has been seen to declare a feasible, degenerate stage 2 infeasible
+        # (OECD JPN 2010 -> 2015, docs/update-accuracy.md): confirm without presolve.
+        retry = linprog(
+            lp.c,
+            A_ub=lp.A_ub if lp.A_ub.shape[0] else None,
+            b_ub=lp.b_ub if lp.A_ub.shape[0] else None,
+            A_eq=lp.A_eq if lp.A_eq.shape[0] else None,
+            b_eq=lp.b_eq if lp.A_eq.shape[0] else None,
+            bounds=np.column_stack([lp.lb, lp.ub]),
+            method=method,
+            options={**options, "presolve": False},
+        )
+        if retry.status != 2:
+            res = retry
     dt = time.perf_counter() - t0
     status = {0: "optimal", 2: "infeasible", 3: "unbounded"}.get(res.status, "error")
     return LPSolution(status, res.x if res.status == 0 else None, float(res.fun) if res.status == 0 else None,
@@ -899,8 +916,19 @@ class AnaisResult:
 # ============================================================================ driver
 
 def _choose_solver(solver: str, P: AnaisProblem) -> str:
+    from xlmrio.core.anais_network import network_blockers
+
     if solver == "auto":
-        return "highs-ipm" if int((~P.fixed).sum()) > AUTO_HIGHS_ABOVE else "pulp"
+        n_free = int((~P.fixed).sum())
+        if n_free > AUTO_NETWORK_ABOVE and not network_blockers(P):
+            return "network"
+        return "highs-ipm" if n_free > AUTO_HIGHS_ABOVE else "pulp"
+    if solver == "network":
+        blockers = network_blockers(P)
+        if blockers:
+            raise OptionError("solver='network' needs every total output known and otherwise only single-cell "
+                              "information (known cells, zeros, single-cell coefficient bounds); this problem has "
+                              + ", ".join(blockers))
     return solver
 
 
@@ -970,11 +998,13 @@ def anais(
         Scale prior columns by known growth ``w_hat / x0`` before measuring deviations.
     eps_rel, eps_abs : float
         Stage-2 holds ``rho <= rho*(1 + eps_rel) + eps_abs`` (``eps_abs`` in scaled units).
-    solver : {"auto", "pulp", "highs", "highs-ds", "highs-ipm"}
+    solver : {"auto", "pulp", "highs", "highs-ds", "highs-ipm", "network"}
         ``pulp`` = PuLP with CBC; ``highs*`` = scipy ``linprog`` (``highs`` lets HiGHS choose,
-        ``highs-ds`` dual simplex, ``highs-ipm`` interior point with crossover); ``auto`` picks CBC
-        up to ``AUTO_HIGHS_ABOVE`` free cells and ``highs-ipm`` above (fastest in
-        docs/update-benchmarks.md).
+        ``highs-ds`` dual simplex, ``highs-ipm`` interior point with crossover); ``network`` = the
+        transportation-structure path of :mod:`xlmrio.core.anais_network` (all totals known, only
+        single-cell information; OptionError otherwise); ``auto`` picks ``network`` above
+        ``AUTO_NETWORK_ABOVE`` free cells when the structure allows, else CBC up to
+        ``AUTO_HIGHS_ABOVE`` free cells and ``highs-ipm`` above (docs/update-benchmarks.md).
     elastic : bool
         On infeasibility, re-solve with known totals, aggregates and coefficient bounds
         elastic and name the items that must be relaxed.
@@ -998,35 +1028,53 @@ def anais(
               zero_policy=zero_policy, prior_scaling=prior_scaling)
     P = build_problem(prior, **kw)
     solver_used = _choose_solver(solver, P)
-    lp1, info1 = stage1_lp(P)
-    t_build1 = time.perf_counter() - t_start
-    s1 = solve_lp(lp1, solver_used, time_limit)
-    if s1.status == "infeasible":
-        if elastic:
-            raise _explain_infeasible(prior, kw, solver_used, P.item_family)
-        raise InfeasibleError(
-            "the update problem is infeasible; information present: "
-            + ", ".join(sorted(set(P.item_family) - {"balance"})), conflicts=[])
-    if s1.status != "optimal":
-        raise SolverError(f"stage 1 failed ({solver_used}): {s1.message}")
-    rho_star = max(float(s1.x[info1["rho"]]), 0.0)
-    rho_bar = rho_star * (1.0 + eps_rel) + eps_abs
-    t1 = time.perf_counter()
-    lp2, info2 = stage2_lp(P, rho_bar)
-    t_build2 = time.perf_counter() - t1
-    s2 = solve_lp(lp2, solver_used, time_limit)
-    if s2.status != "optimal":
-        raise SolverError(f"stage 2 failed ({solver_used}) although stage 1 was solved: {s2.message}")
+    if solver_used == "network":   # transportation structure (xlmrio/core/anais_network.py)
+        from xlmrio.core.anais_network import solve_network
 
-    # ---- realised solution
-    m, nz, N, ns = info2["m"], info2["nz"], P.N, P.n_soft
-    x2 = s2.x
-    v = P.base.copy()
-    dv, fz = info2["dv"], info2["fz"]
-    v[dv] = P.base[dv] + x2[:m] - x2[m:2 * m]
-    v[fz] = x2[2 * m:2 * m + nz]
-    w = x2[2 * m + nz:2 * m + nz + N]
-    rg = x2[2 * m + nz + N:]
+        net = solve_network(P, eps_rel=eps_rel, eps_abs=eps_abs, time_limit=time_limit)
+        rho_star, rho_bar, v, w, rg, fun2 = net.rho, net.rho_bar, net.v, net.w, np.zeros(0), net.fun
+        nt = net.timings
+        timings = {"build_stage1": time.perf_counter() - t_start - nt["stage1"] - nt["stage2"],
+                   "solve_stage1": nt["stage1"], "build_stage2": 0.0, "solve_stage2": nt["stage2"],
+                   "newton_iterations": nt["newton_iterations"]}
+        size = dict(net.size)
+    else:
+        lp1, info1 = stage1_lp(P)
+        t_build1 = time.perf_counter() - t_start
+        s1 = solve_lp(lp1, solver_used, time_limit)
+        if s1.status == "infeasible":
+            if elastic:
+                raise _explain_infeasible(prior, kw, solver_used, P.item_family)
+            raise InfeasibleError(
+                "the update problem is infeasible; information present: "
+                + ", ".join(sorted(set(P.item_family) - {"balance"})), conflicts=[])
+        if s1.status != "optimal":
+            raise SolverError(f"stage 1 failed ({solver_used}): {s1.message}")
+        rho_star = max(float(s1.x[info1["rho"]]), 0.0)
+        rho_bar = rho_star * (1.0 + eps_rel) + eps_abs
+        t1 = time.perf_counter()
+        lp2, info2 = stage2_lp(P, rho_bar)
+        t_build2 = time.perf_counter() - t1
+        s2 = solve_lp(lp2, solver_used, time_limit)
+        if s2.status != "optimal":
+            raise SolverError(f"stage 2 failed ({solver_used}) although stage 1 was solved: {s2.message}")
+
+        # ---- realised solution (LP path)
+        m, nz, N, ns = info2["m"], info2["nz"], P.N, P.n_soft
+        x2 = s2.x
+        v = P.base.copy()
+        dv, fz = info2["dv"], info2["fz"]
+        v[dv] = P.base[dv] + x2[:m] - x2[m:2 * m]
+        v[fz] = x2[2 * m:2 * m + nz]
+        w = x2[2 * m + nz:2 * m + nz + N]
+        rg = x2[2 * m + nz + N:]
+        fun2 = s2.fun
+        timings = {"build_stage1": t_build1, "solve_stage1": s1.seconds, "build_stage2": t_build2,
+                   "solve_stage2": s2.seconds}
+        size = {"cells": P.n_cells, "free_cells": int((~P.fixed).sum()), "stage1_vars": lp1.c.size,
+                "stage1_rows": lp1.A_ub.shape[0] + lp1.A_eq.shape[0], "stage2_vars": lp2.c.size,
+                "stage2_rows": lp2.A_ub.shape[0] + lp2.A_eq.shape[0]}
+    N, ns = P.N, P.n_soft
     _post_check(P, v, w, rg, rho_bar)
     # clean solver noise in sign-constrained cells (all within the post-check tolerance)
     v = np.where((P.p > 0) | P.freezero, np.maximum(v, 0.0), v)
@@ -1053,7 +1101,7 @@ def anais(
     if ns:
         soft_lhs = _soft_values(P, v, w)
         rho_real = max(rho_real, float(np.max(rg if P.rmax_mode == "relative" else rg * P.soft_b * sigma)))
-    obj = float(s2.fun) * (sigma if objective == "absolute" else 1.0)
+    obj = float(fun2) * (sigma if objective == "absolute" else 1.0)
 
     cand = np.flatnonzero(P.dev | P.freezero)
     key = reldev[cand] if P.rmax_mode == "relative" else absdev[cand]
@@ -1085,11 +1133,7 @@ def anais(
     return AnaisResult(
         table=table, rho=rho_out, objective=obj, rho_realised=rho_real, deviations=deviations, binding=binding,
         soft=soft, status="optimal", solver=solver_used, seconds=total, sigma=sigma,
-        timings={"build_stage1": t_build1, "solve_stage1": s1.seconds, "build_stage2": t_build2,
-                 "solve_stage2": s2.seconds},
-        size={"cells": P.n_cells, "free_cells": int((~P.fixed).sum()), "stage1_vars": lp1.c.size,
-              "stage1_rows": lp1.A_ub.shape[0] + lp1.A_eq.shape[0], "stage2_vars": lp2.c.size,
-              "stage2_rows": lp2.A_ub.shape[0] + lp2.A_eq.shape[0]},
+        timings=timings, size=size,
     )
 
 

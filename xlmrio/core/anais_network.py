@@ -23,7 +23,9 @@ Hoffman/Gale feasibility conditions, which is exact for this structure:
   valid lower bound on ``rho*``, found exactly by a one-dimensional Newton iteration.
 * Start: the largest root over single-cell conditions (``L_c <= U_c``) and single-node cuts
   (``y = +-e_r``: a row's or column's cells must be able to reach its total) — closed form.
-* Iterate: at the current ``rho`` solve the phase-1 LP ``min sum |s|`` over the boxes with
+* Check: solve the stage-2 LP (below) at that ``rho``; if it is feasible, ``rho* = rho`` exactly
+  (the usual case on real tables) and its basis is stage 2's warm start.
+* Otherwise iterate: at the current ``rho`` solve the phase-1 LP ``min sum |s|`` over the boxes with
   elastic slacks ``s`` on the ``2N`` balance rows (HiGHS dual simplex, warm-started from the
   previous basis: only the column bounds change).  Zero infeasibility = feasible, stop.  Else
   its optimal duals ``y`` (``|y| <= 1``; for a network matrix a cut) give ``h_y(rho) > 0``; move
@@ -372,7 +374,24 @@ def solve_network(P, *, eps_rel: float = 1e-6, eps_abs: float = 1e-9,
     lp_seconds, iters, phi = 0.0, 0, np.inf
     t2 = time.perf_counter()
     labels_y = None
-    while True:
+    # Optimistic check: the stage-2 LP (deviation costs, slacks fixed at 0) at the start value.
+    # Feasible => rho* = rho_0 exactly (rho_0 is a proven lower bound).  It is far less degenerate
+    # than the phase-1 LP, and its basis is the warm start of stage 2.
+    sl = np.arange(2 * n, 2 * n + 2 * m, dtype=np.int32)
+    idx = np.arange(2 * n + 2 * m, dtype=np.int32)
+    cost2 = np.concatenate([net.weight, net.weight, np.zeros(2 * m)])
+    cost1 = np.concatenate([np.zeros(2 * n), np.ones(2 * m)])
+    h.changeColsBounds(2 * m, sl, np.zeros(2 * m), np.zeros(2 * m))
+    h.changeColsCost(idx.size, idx, cost2)
+    status0, dt = _run(h, "stage 1 (check at the cut bound)")
+    lp_seconds += dt
+    verified_at_start = status0 == "optimal"
+    if verified_at_start:
+        phi = 0.0
+    if not verified_at_start:      # back to the phase-1 model: elastic slacks, zero cell costs
+        h.changeColsBounds(2 * m, sl, np.zeros(2 * m), np.full(2 * m, np.inf))
+        h.changeColsCost(idx.size, idx, cost1)
+    while not verified_at_start:
         iters += 1
         _, dt = _run(h, "stage 1 (phase-1 LP)")
         lp_seconds += dt
@@ -380,6 +399,7 @@ def solve_network(P, *, eps_rel: float = 1e-6, eps_abs: float = 1e-9,
         if phi <= FEAS_TOL:
             break
         y = np.asarray(h.getSolution().row_dual, dtype=np.float64)
+        y[np.abs(y) < 1e-12] = 0.0          # solver noise would meet infinite bounds
         best = None
         scale = 1.0 + float(np.abs(net.b).max(initial=0.0))
         for sgn in (1.0, -1.0):
@@ -412,10 +432,9 @@ def solve_network(P, *, eps_rel: float = 1e-6, eps_abs: float = 1e-9,
     t3 = time.perf_counter()
     L, U = net.bounds(rho_bar)
     _set_cell_bounds(h, net, L, U)
-    sl = np.arange(2 * n, 2 * n + 2 * m, dtype=np.int32)
-    h.changeColsBounds(2 * m, sl, np.zeros(2 * m), np.zeros(2 * m))
-    idx = np.arange(2 * n + 2 * m, dtype=np.int32)
-    h.changeColsCost(idx.size, idx, np.concatenate([net.weight, net.weight, np.zeros(2 * m)]))
+    if not verified_at_start:
+        h.changeColsBounds(2 * m, sl, np.zeros(2 * m), np.zeros(2 * m))
+        h.changeColsCost(idx.size, idx, cost2)
     status, dt2 = _run(h, "stage 2")
     if status != "optimal":
         raise SolverError("stage 2 of the network path is infeasible although stage 1 was solved "
@@ -429,6 +448,6 @@ def solve_network(P, *, eps_rel: float = 1e-6, eps_abs: float = 1e-9,
     return NetworkSolution(
         v=v, w=w, rho=rho, rho_bar=rho_bar, fun=fun,
         timings={"prepare": t_start, "build_model": t_model, "stage1": t_stage1, "stage1_lp": lp_seconds,
-                 "stage2": t_stage2, "newton_iterations": iters},
+                 "stage2": t_stage2, "newton_iterations": iters, "verified_at_start": verified_at_start},
         size={"cells": P.n_cells, "free_cells": int(n), "rows": int(m), "columns": int(2 * n + 2 * m)},
     )

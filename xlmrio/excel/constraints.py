@@ -48,7 +48,7 @@ UPDATE_OPTIONS = {
     "objective": ("absolute", ("absolute", "relative")),
     "zero_policy": ("fixed", ("fixed", "free")),
     "prior_scaling": ("columns", ("none", "columns")),
-    "solver": ("auto", ("auto", "pulp", "highs", "highs-ds", "highs-ipm")),
+    "solver": ("auto", ("auto", "pulp", "highs", "highs-ds", "highs-ipm", "network")),
     "eps_rel": (1e-6, ()),
 }
 
