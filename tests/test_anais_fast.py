@@ -10,26 +10,7 @@ from xlmrio.core.table import MRIOTable
 from xlmrio.errors import InfeasibleError, OptionError
 from xlmrio.update import Aggregate, CoefficientBound, anais
 
-
-def table_8_5():
-    return MRIOTable.from_arrays(
-        np.array([[20.0, 10.0], [10.0, 20.0]]), np.array([[70.0], [70.0]]),
-        regions=["R"], sectors=["s1", "s2"], fd_categories=["fd"],
-        V=np.array([[70.0, 70.0]]), va_rows=["VA"], monetary_unit="MU",
-    )
-
-
-TARGET_8_5 = {("R", "s1"): 110.0, ("R", "s2"): 100.0}
-# METHODS §8.5: (kwargs, rho*, objective, Z*, y*, z*)
-CASES_8_5 = {
-    "default": ({}, 1 / 10, 19.0, [[22, 11], [11, 19]], [77, 70], [77, 70]),
-    "objective_relative": (dict(objective="relative"), 1 / 10, 37 / 70, [[22, 11], [11, 20]], [77, 69], [77, 69]),
-    "rmax_absolute": (dict(rmax_mode="absolute"), 10 / 3, 20.0, [[70 / 3, 40 / 3], [40 / 3, 50 / 3]],
-                      [220 / 3, 70], [220 / 3, 70]),
-    "coherence": (dict(coefficient_bounds=[CoefficientBound(column=("R", "s1"), rows=("R", "s2"), upper=0.095)]),
-                  191 / 1800, 3299 / 180, [[1991 / 90, 209 / 20], [209 / 20, 391 / 20]], [13937 / 180, 70],
-                  [13937 / 180, 70]),
-}
+from test_anais import CASES_8_5, TARGET_8_5, table_8_5  # METHODS §8.5: (kwargs, rho*, objective, Z*, y*, z*)
 
 
 @pytest.mark.parametrize("case", list(CASES_8_5))

@@ -779,20 +779,9 @@ def _solve_highs(lp: LP, method: str = "highs", time_limit: float | None = None)
     options = {"presolve": True}
     if time_limit:
         options["time_limit"] = float(time_limit)
-    res = linprog(
-        lp.c,
-        A_ub=lp.A_ub if lp.A_ub.shape[0] else None,
-        b_ub=lp.b_ub if lp.A_ub.shape[0] else None,
-        A_eq=lp.A_eq if lp.A_eq.shape[0] else None,
-        b_eq=lp.b_eq if lp.A_eq.shape[0] else None,
-        bounds=np.column_stack([lp.lb, lp.ub]),
-        method=method,
-        options=options,
-    )
-    if res.status == 2:
-        # HiGHS' presolve has been seen to declare a feasible, degenerate stage 2 infeasible
-        # (OECD JPN 2010 -> 2015, docs/update-accuracy.md): confirm without presolve.
-        retry = linprog(
+
+    def run(opts):
+        return linprog(
             lp.c,
             A_ub=lp.A_ub if lp.A_ub.shape[0] else None,
             b_ub=lp.b_ub if lp.A_ub.shape[0] else None,
@@ -800,8 +789,14 @@ def _solve_highs(lp: LP, method: str = "highs", time_limit: float | None = None)
             b_eq=lp.b_eq if lp.A_eq.shape[0] else None,
             bounds=np.column_stack([lp.lb, lp.ub]),
             method=method,
-            options={**options, "presolve": False},
+            options=opts,
         )
+
+    res = run(options)
+    if res.status == 2:
+        # HiGHS' presolve has been seen to declare a feasible, degenerate stage 2 infeasible
+        # (OECD JPN 2010 -> 2015, docs/update-accuracy.md): confirm without presolve.
+        retry = run({**options, "presolve": False})
         if retry.status != 2:
             res = retry
     dt = time.perf_counter() - t0
