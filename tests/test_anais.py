@@ -1,6 +1,8 @@
 """ANAIS two-stage LP (METHODS.md §4, §7.1-7, §8.5)."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -319,3 +321,75 @@ def test_auto_solver_choice():
     res = anais(prior, totals={lab[k]: prior.x[k] * 1.05 for k in range(2, len(lab))}, aggregates=[group])
     assert res.solver == "highs-ipm"                # a group aggregate rules the network path out
     assert res.rho == pytest.approx(0.05, abs=1e-6)
+
+
+@pytest.mark.parametrize("solver", ["pulp", "highs", "network"])
+def test_known_cell_may_change_sign(solver):
+    """A known primary-input cell whose sign differs from the prior's (net taxes turning positive)
+    is information, not a sign violation: it is kept as given."""
+    prior, true, _ = random_case(0)
+    V1 = true.V.copy()
+    k = int(np.flatnonzero(prior.V[1] < 0)[0])
+    V1[0, k] -= 0.5 - true.V[1, k]
+    V1[1, k] = 0.5
+    res = anais(prior, totals=true.x, known_cells={"V": V1}, solver=solver)
+    assert res.table.V[1, k] == pytest.approx(0.5, abs=1e-9)
+    np.testing.assert_allclose(res.table.V, V1, atol=1e-8)
+
+
+@pytest.mark.parametrize("solver", ["pulp", "highs"])
+def test_elastic_explanation_names_only_the_conflict(solver):
+    """A feasible but costly total (s3 grows tenfold, rho* = 9) must not be blamed for a clash of two
+    aggregates: the explanation minimises the relaxation alone."""
+    Z = np.array([[20.0, 10, 0.01], [10, 20, 0.01], [0.01, 0.01, 0.001]])
+    Y = np.array([[70.0], [70], [0.02]])
+    x = Z.sum(1) + Y[:, 0]
+    t = MRIOTable.from_arrays(Z, Y, regions=["R"], sectors=["s1", "s2", "s3"], fd_categories=["fd"],
+                              V=np.array([x - Z.sum(0)]), va_rows=["VA"], x=x)
+    tot = {("R", "s3"): x[2] * 10}
+    assert anais(t, totals=tot, solver=solver).rho == pytest.approx(9.0, rel=1e-6)
+    clash = [Aggregate("a", [("x", ("R", "s1"))], 110.0), Aggregate("b", [("x", ("R", "s1"))], 120.0)]
+    with pytest.raises(InfeasibleError) as ei:
+        anais(t, totals=tot, aggregates=clash, solver=solver)
+    assert len(ei.value.conflicts) == 1 and ei.value.conflicts[0].startswith("aggregate")
+
+
+@pytest.mark.parametrize("solver", ["pulp", "highs"])
+def test_conflicting_known_cells_are_named(solver):
+    """Every cell of row s1 and of column s1 known, with row sum 90 and column sum 110: only known cells
+    conflict (no totals given), so the explanation makes them elastic and names them."""
+    t = table_8_5()
+    known = {("Z", ("R", "s1"), ("R", "s1")): 30.0, ("Z", ("R", "s1"), ("R", "s2")): 20.0,
+             ("Y", ("R", "s1"), ("R", "fd")): 40.0, ("Z", ("R", "s2"), ("R", "s1")): 10.0,
+             ("V", "VA", ("R", "s1")): 70.0}
+    with pytest.raises(InfeasibleError) as ei:
+        anais(t, known_cells=known, solver=solver)
+    assert ei.value.conflicts and all(c.startswith("known cell") for c in ei.value.conflicts)
+    moved = [float(v) for v in re.findall(r"off by ([0-9.e+-]+)", str(ei.value))]
+    assert sum(moved) == pytest.approx(20.0, rel=1e-6)   # the smallest relaxation: the 110 - 90 gap
+
+
+@pytest.mark.parametrize("bad", [
+    dict(totals={("R", "s1"): np.inf, ("R", "s2"): 100.0}),
+    dict(totals=TARGET_8_5, known_cells={("Z", ("R", "s1"), ("R", "s1")): -np.inf}),
+    dict(totals=TARGET_8_5, aggregates=[Aggregate("g", [("x", ("R", "s1"))], np.nan)]),
+    dict(totals=TARGET_8_5, eps_rel=-1.0),
+    dict(totals=TARGET_8_5, solver="cbc"),
+])
+def test_bad_numbers_and_options_are_typed_errors(bad):
+    with pytest.raises(OptionError):
+        anais(table_8_5(), **bad)
+
+
+def test_without_cbc_program_auto_and_pulp_still_solve(monkeypatch):
+    """xlwings Lite (Pyodide) cannot start PuLP's CBC program: 'auto' falls back to scipy's HiGHS and
+    solver='pulp' to PuLP's in-process HiGHS, with the same optimum (METHODS §8.5 default case)."""
+    import xlmrio.core.anais as mod
+
+    real = mod._available
+    monkeypatch.setattr(mod, "_available", lambda what: False if what == "cbc" else real(what))
+    res = anais(table_8_5(), totals=TARGET_8_5)
+    assert res.solver == "highs"
+    assert res.rho == pytest.approx(0.1, abs=1e-7) and res.objective == pytest.approx(19.0, rel=1e-6)
+    res = anais(table_8_5(), totals=TARGET_8_5, solver="pulp")
+    assert res.rho == pytest.approx(0.1, abs=1e-7) and res.objective == pytest.approx(19.0, rel=1e-6)

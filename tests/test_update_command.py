@@ -141,3 +141,25 @@ def test_infeasible_update_is_explained(tmp_path):
         assert sorted(s.name for s in book.sheets) == ["Constraints", "MRIO"]
     finally:
         book.close()
+
+
+@pytest.mark.parametrize("method", ["ras", "gras"])
+def test_biproportional_refuses_constraints_it_cannot_use(tmp_path, method):
+    """RAS/GRAS use only the target table's margins: a known cell or an aggregate on the Constraints sheet
+    must not be silently ignored."""
+    book = xw.Book()
+    try:
+        t = worked_example()
+        from xlmrio.excel.layout import table_grid
+
+        book.sheets[0].name = "MRIO"
+        book.sheets[0]["A1"].value = table_grid(t)
+        book.sheets.add("Target")["A1"].value = table_grid(t)
+        c = book.sheets.add("Constraints")
+        c["A1"].value = _rows(options={"method": method, "targets_from": "Target"},
+                              cells=[["Z", "R1|M", "R2|S", 9.0]])
+        with pytest.raises(WorkbookError, match="Known cells"):
+            get("update").func(book, table="MRIO")
+        assert sorted(s.name for s in book.sheets) == ["Constraints", "MRIO", "Target"]
+    finally:
+        book.close()

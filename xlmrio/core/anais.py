@@ -41,6 +41,7 @@ Units: all money values in the table's ``monetary_unit``; internally divided by
 """
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
@@ -78,6 +79,8 @@ ELASTIC_WEIGHT = 1e3       # weight of elastic slacks in the infeasibility re-so
 BINDING_TOL = 1e-6         # slack (units of sigma) under which a coefficient bound is reported binding;
                            # 1e-9 (METHODS §4.5) is below the slack that eps_rel = 1e-6 lets stage 2 create
 AUTO_HIGHS_ABOVE = 1500    # solver="auto": HiGHS when more free cells than this (see docs/update-benchmarks.md)
+SOLVERS = ("auto", "pulp", "highs", "highs-ds", "highs-ipm", "network")
+ELASTIC_LP_MAX_FREE = 100_000  # network path infeasible: explain with the LP elastic re-solve up to this size
 AUTO_NETWORK_ABOVE = 1500  # solver="auto": network path (anais_network.py) above this when the structure allows
                            # (7x faster than highs-ipm at 10^4 cells, docs/update-benchmarks.md)
 
@@ -446,11 +449,13 @@ def build_problem(
     zero_policy: str = "fixed",
     prior_scaling: str = "none",
     totals_as_items: bool = False,
+    known_as_items: bool = False,
 ) -> AnaisProblem:
     """Build the solver-independent ANAIS problem (§4.2–4.4).  Arguments as :func:`anais`.
 
     ``totals_as_items=True`` enters known totals as equality items (used by the elastic
-    re-solve) instead of fixing the ``w`` variables.
+    re-solve) instead of fixing the ``w`` variables; ``known_as_items=True`` does the same for
+    known cells (their sign and zero pattern then follow the known values, not the prior).
     """
     for opt, val, allowed in (
         ("rmax_mode", rmax_mode, ("relative", "absolute")),
@@ -466,6 +471,9 @@ def build_problem(
     F0 = _fd_matrix(prior)
     V0 = np.asarray(prior.V, dtype=np.float64)
     w_known = _totals_vector(totals, res)
+    if np.isinf(w_known).any():
+        raise OptionError(f"known total output of {prior.label(int(np.flatnonzero(np.isinf(w_known))[0]))} is "
+                          "infinite (NaN means unknown; give a finite number)")
     if np.any(w_known[~np.isnan(w_known)] < 0):
         k = int(np.flatnonzero(w_known < 0)[0])
         raise InfeasibleError(f"known total output of {prior.label(k)} is negative", conflicts=[f"total {prior.label(k)}"])
@@ -490,7 +498,15 @@ def build_problem(
     n_cells = p.size
 
     known = _known_vector(known_cells, res, n_cells) / sigma
+    if np.isinf(known).any():
+        block, row, col = res.cell_label(int(np.flatnonzero(np.isinf(known))[0]))
+        raise OptionError(f"known cell {block}[{row}, {col}] is infinite (NaN means unknown; give a finite number)")
     is_known = ~np.isnan(known)
+    known_items = np.zeros(0, dtype=int)
+    if known_as_items:
+        known_items = np.flatnonzero(is_known)
+        p = np.where(is_known, known, p)
+        is_known = np.zeros(n_cells, dtype=bool)
     zero = p == 0
     fixed = is_known | (zero & (zero_policy == "fixed"))
     base = np.where(is_known, known, p)
@@ -535,6 +551,14 @@ def build_problem(
             nrow += 1
         w_known = np.full(N, np.nan)
 
+    for c in known_items:
+        rows_i.append(np.array([nrow])); cols_i.append(np.array([c])); vals_i.append(np.array([1.0]))
+        rhs.append(known[c]); sense.append("E")
+        block, row, col = res.cell_label(int(c))
+        names.append(f"known cell {block}[{row}, {col}] = {known[c] * sigma:.10g}")
+        family.append("known cell")
+        nrow += 1
+
     soft_names: list[str] = []
     soft_b: list[float] = []
     for g in aggregates or ():
@@ -552,6 +576,8 @@ def build_problem(
             (cv if kind == "cell" else wv).append(float(coef))
         if not ci and not wi:
             raise OptionError(f"aggregate {g.name!r} has no members")
+        if not np.isfinite(float(g.value)):
+            raise OptionError(f"aggregate {g.name!r} has the value {g.value!r}; give a finite number")
         b = float(g.value) / sigma
         if not g.soft:
             rows_i.append(np.full(len(ci), nrow)); cols_i.append(np.array(ci, dtype=int)); vals_i.append(np.array(cv))
@@ -690,6 +716,7 @@ def stage1_lp(P: AnaisProblem, *, elastic: bool = False) -> tuple[LP, dict]:
         S_ub = sp.csr_matrix((-np.ones(nu), (el_ub, 2 * ne + np.arange(nu))), shape=(A_ub.shape[0], 2 * ne + nu))
         A_eq = sp.hstack([A_eq, S_eq], format="csr")
         A_ub = sp.hstack([A_ub, S_ub], format="csr")
+        c[rho] = 0.0   # minimum total relaxation alone: a costly but consistent item is never relaxed to lower rho
         c = np.concatenate([c, np.full(2 * ne + nu, ELASTIC_WEIGHT)])
         lb = np.concatenate([lb, np.zeros(2 * ne + nu)])
         ub = np.concatenate([ub, np.full(2 * ne + nu, np.inf)])
@@ -810,6 +837,22 @@ def _pulp_name(s: str) -> str:
     return out[:200]
 
 
+@functools.lru_cache(maxsize=None)
+def _available(what: str) -> bool:
+    """Whether PuLP's bundled CBC program (``"cbc"``) or the highspy module (``"highspy"``) can run here.
+    Neither can under xlwings Lite (Pyodide: no subprocesses; highspy only if the environment has it)."""
+    try:
+        if what == "cbc":
+            import pulp
+
+            return bool(pulp.PULP_CBC_CMD(msg=False).available())
+        import highspy  # noqa: F401
+
+        return True
+    except Exception:  # noqa: BLE001 - any import or probing failure means "not available"
+        return False
+
+
 def _solve_pulp(lp: LP, time_limit: float | None = None) -> LPSolution:
     import pulp
 
@@ -837,15 +880,21 @@ def _solve_pulp(lp: LP, time_limit: float | None = None) -> LPSolution:
             expr = pulp.LpAffineExpression([(xs[j], float(v)) for j, v in zip(A.indices[lo:hi], A.data[lo:hi])])
             con = expr == float(b[i]) if sense == "E" else expr <= float(b[i])
             prob += con, f"{tag}{i}_{_pulp_name(names(i))[:60]}"
-    solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit)
+    if _available("cbc"):
+        solver, tag = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit), "CBC"
+    elif _available("highspy"):   # no CBC program (e.g. xlwings Lite): PuLP's in-process HiGHS
+        solver, tag = pulp.HiGHS(msg=False, timeLimit=time_limit), "HiGHS (PuLP)"
+    else:
+        raise SolverError("solver='pulp' needs PuLP's CBC program or the highspy module, and neither is available "
+                          "here; use solver='highs' (scipy's HiGHS)")
     prob.solve(solver)
     dt = time.perf_counter() - t0
     st = pulp.LpStatus[prob.status]
     status = {"Optimal": "optimal", "Infeasible": "infeasible", "Unbounded": "unbounded"}.get(st, "error")
     if status != "optimal":
-        return LPSolution(status, None, None, f"CBC status {st}", dt)
+        return LPSolution(status, None, None, f"{tag} status {st}", dt)
     x = np.array([v.varValue if v.varValue is not None else 0.0 for v in xs], dtype=np.float64)
-    return LPSolution("optimal", x, float(lp.c @ x), "CBC optimal", dt)
+    return LPSolution("optimal", x, float(lp.c @ x), f"{tag} optimal", dt)
 
 
 def solve_lp(lp: LP, solver: str, time_limit: float | None = None) -> LPSolution:
@@ -854,7 +903,7 @@ def solve_lp(lp: LP, solver: str, time_limit: float | None = None) -> LPSolution
         return _solve_pulp(lp, time_limit)
     if solver in ("highs", "highs-ds", "highs-ipm"):
         return _solve_highs(lp, solver, time_limit)
-    raise OptionError(f"solver must be 'auto', 'pulp', 'highs', 'highs-ds' or 'highs-ipm', not {solver!r}")
+    raise OptionError(f"solver must be one of {', '.join(map(repr, SOLVERS))}, not {solver!r}")
 
 
 # ============================================================================ result
@@ -913,11 +962,15 @@ class AnaisResult:
 def _choose_solver(solver: str, P: AnaisProblem) -> str:
     from xlmrio.core.anais_network import network_blockers
 
+    if solver not in SOLVERS:
+        raise OptionError(f"solver must be one of {', '.join(map(repr, SOLVERS))}, not {solver!r}")
     if solver == "auto":
         n_free = int((~P.fixed).sum())
-        if n_free > AUTO_NETWORK_ABOVE and not network_blockers(P):
+        if n_free > AUTO_NETWORK_ABOVE and _available("highspy") and not network_blockers(P):
             return "network"
-        return "highs-ipm" if n_free > AUTO_HIGHS_ABOVE else "pulp"
+        if n_free > AUTO_HIGHS_ABOVE:
+            return "highs-ipm"
+        return "pulp" if _available("cbc") else "highs"   # no CBC program (xlwings Lite): scipy's HiGHS
     if solver == "network":
         blockers = network_blockers(P)
         if blockers:
@@ -928,15 +981,23 @@ def _choose_solver(solver: str, P: AnaisProblem) -> str:
 
 
 def _explain_infeasible(prior, kw, solver, families) -> InfeasibleError:
-    P = build_problem(prior, totals_as_items=True, **kw)
-    lp, info = stage1_lp(P, elastic=True)
-    sol = solve_lp(lp, solver)
-    present = ", ".join(sorted(set(families) - {"balance"})) or "none besides row/column balance"
-    if sol.status != "optimal":
+    """Elastic re-solve (§4.5): known totals, aggregates and coefficient bounds get slacks and the
+    total relaxation is minimised; if that stays infeasible and there are known cells, they are
+    made elastic too.  The error names the items that must move, largest first."""
+    has_known = bool(kw.get("known_cells"))
+    present = sorted(set(families) - {"balance"}) + (["known cells"] if has_known else [])
+    attempts = [dict(totals_as_items=True)] + ([dict(totals_as_items=True, known_as_items=True)] if has_known else [])
+    for extra in attempts:
+        P = build_problem(prior, **extra, **kw)
+        lp, info = stage1_lp(P, elastic=True)
+        sol = solve_lp(lp, solver if solver != "network" else "highs-ipm")
+        if sol.status == "optimal":
+            break
+    else:
         return InfeasibleError(
-            "the update problem is infeasible, and stays infeasible with all known totals, aggregates "
-            f"and coefficient bounds made elastic (so known cells, structural zeros or signs conflict); "
-            f"information present: {present}",
+            "the update problem is infeasible, and stays infeasible with all known totals, known cells, "
+            "aggregates and coefficient bounds made elastic (so structural zeros or sign preservation "
+            f"conflict with the row/column balance); information present: {', '.join(present) or 'none'}",
             conflicts=[],
         )
     nv = info["nvar"]
@@ -946,10 +1007,13 @@ def _explain_infeasible(prior, kw, solver, families) -> InfeasibleError:
     for val, item in zip(slack, items):
         if val > 1e-7:
             viol[item] = viol.get(item, 0.0) + val * P.sigma
-    conflicts = [P.item_names[i] for i in sorted(viol, key=lambda i: -viol[i])]
-    detail = "; ".join(f"{P.item_names[i]} (off by {viol[i]:.6g})" for i in sorted(viol, key=lambda i: -viol[i])[:10])
+    order = sorted(viol, key=lambda i: -viol[i])
+    conflicts = [P.item_names[i] for i in order]
+    detail = "; ".join(f"{P.item_names[i]} (off by {viol[i]:.6g})" for i in order[:10])
+    more = f"; and {len(order) - 10} more" if len(order) > 10 else ""
     return InfeasibleError(
-        "the update problem is infeasible; an elastic re-solve must relax these items: " + (detail or "none found"),
+        "the update problem is infeasible; the smallest relaxation that makes it feasible moves these items: "
+        + (detail or "none found") + more,
         conflicts=conflicts,
     )
 
@@ -994,12 +1058,14 @@ def anais(
     eps_rel, eps_abs : float
         Stage-2 holds ``rho <= rho*(1 + eps_rel) + eps_abs`` (``eps_abs`` in scaled units).
     solver : {"auto", "pulp", "highs", "highs-ds", "highs-ipm", "network"}
-        ``pulp`` = PuLP with CBC; ``highs*`` = scipy ``linprog`` (``highs`` lets HiGHS choose,
+        ``pulp`` = PuLP with CBC (with PuLP's in-process HiGHS where the CBC program cannot run,
+        as under xlwings Lite); ``highs*`` = scipy ``linprog`` (``highs`` lets HiGHS choose,
         ``highs-ds`` dual simplex, ``highs-ipm`` interior point with crossover); ``network`` = the
         transportation-structure path of :mod:`xlmrio.core.anais_network` (all totals known, only
         single-cell information; OptionError otherwise); ``auto`` picks ``network`` above
         ``AUTO_NETWORK_ABOVE`` free cells when the structure allows, else CBC up to
-        ``AUTO_HIGHS_ABOVE`` free cells and ``highs-ipm`` above (docs/update-benchmarks.md).
+        ``AUTO_HIGHS_ABOVE`` free cells (``highs`` where CBC cannot run) and ``highs-ipm`` above
+        (docs/update-benchmarks.md).
     elastic : bool
         On infeasibility, re-solve with known totals, aggregates and coefficient bounds
         elastic and name the items that must be relaxed.
@@ -1021,12 +1087,22 @@ def anais(
     kw = dict(totals=totals, known_cells=known_cells, aggregates=aggregates, coefficient_bounds=coefficient_bounds,
               reference_regions=reference_regions, rmax_mode=rmax_mode, objective=objective,
               zero_policy=zero_policy, prior_scaling=prior_scaling)
+    if not (eps_rel >= 0 and eps_abs >= 0):
+        raise OptionError(f"eps_rel and eps_abs must be >= 0 (stage 2 holds rho <= rho*(1 + eps_rel) + eps_abs); "
+                          f"got eps_rel={eps_rel!r}, eps_abs={eps_abs!r}")
     P = build_problem(prior, **kw)
     solver_used = _choose_solver(solver, P)
     if solver_used == "network":   # transportation structure (xlmrio/core/anais_network.py)
         from xlmrio.core.anais_network import solve_network
 
-        net = solve_network(P, eps_rel=eps_rel, eps_abs=eps_abs, time_limit=time_limit)
+        try:
+            net = solve_network(P, eps_rel=eps_rel, eps_abs=eps_abs, time_limit=time_limit)
+        except InfeasibleError:
+            # the network path names the totals of a violated cut; the LP elastic re-solve names the
+            # items to relax (coefficient bounds too), affordable up to about 10^5 free cells
+            if elastic and int((~P.fixed).sum()) <= ELASTIC_LP_MAX_FREE:
+                raise _explain_infeasible(prior, kw, "highs-ipm", P.item_family) from None
+            raise
         rho_star, rho_bar, v, w, rg, fun2 = net.rho, net.rho_bar, net.v, net.w, np.zeros(0), net.fun
         nt = net.timings
         timings = {"build_stage1": time.perf_counter() - t_start - nt["stage1"] - nt["stage2"],
@@ -1072,8 +1148,8 @@ def anais(
     N, ns = P.N, P.n_soft
     _post_check(P, v, w, rg, rho_bar)
     # clean solver noise in sign-constrained cells (all within the post-check tolerance)
-    v = np.where((P.p > 0) | P.freezero, np.maximum(v, 0.0), v)
-    v = np.where(P.p < 0, np.minimum(v, 0.0), v)
+    v = np.where(((P.p > 0) & ~P.fixed) | P.freezero, np.maximum(v, 0.0), v)
+    v = np.where((P.p < 0) & ~P.fixed, np.minimum(v, 0.0), v)
     w = np.maximum(w, 0.0)
 
     sigma = P.sigma
@@ -1159,7 +1235,9 @@ def _post_check(P: AnaisProblem, v, w, rg, rho_bar, tol: float = 1e-6) -> None:
     if over.any():
         c = int(np.flatnonzero(over)[0])
         problems.append(f"cell {P.labels(c)} deviates beyond rho* ({d[c] / P.a[c]:.6g} > {rho_bar:.6g})")
-    if np.any((P.p > 0) & (v < -tol)) or np.any((P.p < 0) & (v > tol)) or np.any(P.freezero & (v < -tol)):
+    free = ~P.fixed   # known cells may take any sign the user gives them (e.g. net taxes turning positive)
+    if np.any(free & (P.p > 0) & (v < -tol)) or np.any(free & (P.p < 0) & (v > tol)) \
+            or np.any(P.freezero & (v < -tol)):
         problems.append("a cell changed sign")
     if np.any(w < -tol):
         problems.append("a total output is negative")

@@ -155,6 +155,13 @@ def _prepare(P) -> _Net:
             hi[pos[c]] = min(hi[pos[c]], val)
         else:
             lo[pos[c]] = max(lo[pos[c]], val)
+        if lo[pos[c]] > hi[pos[c]] + 1e-12:
+            sign = "non-negative" if p[pos[c]] > 0 else "non-positive" if p[pos[c]] < 0 else "zero-prior"
+            raise InfeasibleError(
+                f"coefficient {side} bound {label} leaves no value for the cell (its bounds and the "
+                f"{sign} sign of the prior cell contradict each other)",
+                conflicts=[nm for (j, *_r) in P.coherence if P.A_cell[j].indices[0] == c
+                           for nm in [P.item_names[j]]])
     dev = P.dev[nf].copy()
     if P.objective == "absolute":
         weight = np.ones(nf.size)

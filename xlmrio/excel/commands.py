@@ -584,6 +584,13 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
         if target_src is None:
             raise WorkbookError(f"{method.upper()} needs complete margins: name a table sheet in the option "
                                 "targets_from", cname, "A1")
+        unused = [name for name, items in (("Known totals", cons.totals), ("Known cells", cons.known_cells),
+                                           ("Aggregates", cons.aggregates),
+                                           ("Coefficient bounds", cons.coefficient_bounds)) if items]
+        if unused:
+            raise WorkbookError(f"{method.upper()} balances to the margins of '{opts['targets_from']}' only and "
+                                f"cannot use the section(s) {', '.join(unused)}; set method to anais, or clear "
+                                "those sections", cname, "A1")
         new, info = biproportional(prior, target_src.table, method)
         diag = [("method", f"{method.upper()} on Z with the target's intermediate row and column totals; final "
                            "demand rows scaled to the target's row sums; primary inputs from the target"),

@@ -15,8 +15,8 @@ from typing import Sequence
 from .registry import Command
 
 #: Packages xlwings Lite must install (pure Python or part of the Pyodide distribution).
-#: xlmrio itself is installed from its wheel (see docs/excel-install.md); ANAIS solves its LPs
-#: with PuLP's in-process HiGHS interface (highspy), as the bundled CBC executable cannot run.
+#: xlmrio itself is installed from its wheel (see docs/excel-install.md); ANAIS solves its LPs with
+#: scipy's in-process HiGHS (PuLP's through highspy for solver="pulp"): the CBC executable cannot run.
 REQUIREMENTS = ("numpy", "scipy", "pandas", "pulp", "highspy", "openpyxl")
 
 _ARG_OPTIONS = {
