@@ -116,6 +116,13 @@ def test_transfer_sheet_equals_core(wb):
     assert_allclose(tab.loc[regions].iloc[:, 0].astype(float), r.net_output["consumption"], rtol=1e-12)
     assert_allclose(tab.loc[regions].iloc[:, 1].astype(float), r.net_carbon["consumption"], rtol=1e-12)
     assert abs(float(tab.loc["Total"].iloc[0])) < 1e-6 * float(np.abs(r.net_output["consumption"]).sum())
+    # Table 9b: own-coefficient impacts by the 9 sector groups of the demo's Concordance sheet
+    from xlmrio.excel.demo import nine_groups
+
+    g = r.impacts_by_group({a: b for a, b in nine_groups()[1:]}, "consumption")
+    tab = _block(wb["Transfer & leakage"], "Table 9b.", header_rows=2)
+    assert_allclose(tab.loc[regions].iloc[:, :g["IE"].shape[1]].astype(float), g["IE"], rtol=1e-12)
+    assert_allclose(tab.loc[regions].iloc[:, g["IE"].shape[1]:].astype(float), g["IVA"], rtol=1e-12)
 
 
 def test_aggregated_table_sheet_feeds_other_commands(demo_file, tmp_path):

@@ -192,6 +192,40 @@ class TransferResult:
                     rows.append((r, direction, rank, sec, float(val)))
         return pd.DataFrame(rows, columns=["region", "direction", "rank", "sector", "value"])
 
+    def impacts_by_group(self, sector_groups: Mapping[str, str], variant: str = "total") -> pd.DataFrame:
+        """Own-coefficient impacts ``IE^J`` and ``IVA^J`` split by sector group (METHODS §6.2, [JOZ25]).
+
+        Parameters
+        ----------
+        sector_groups : mapping sector -> group
+            A concordance covering every sector (e.g. services / resource-intensive manufacturing /
+            other manufacturing).
+        variant : {"consumption", "export", "total"}
+
+        Returns
+        -------
+        DataFrame
+            Regions × (measure, group) with measures ``"IE"`` (carbon unit; absent without carbon
+            coefficients) and ``"IVA"`` (monetary unit). Summed over groups they give
+            :attr:`impact_emissions` and :attr:`impact_va`.
+        """
+        _check_variant(variant)
+        missing = [sec for sec in self.sectors if sec not in sector_groups]
+        if missing:
+            raise LabelError(f"the sector concordance has no group for {', '.join(map(repr, missing[:5]))}"
+                             + (f" and {len(missing) - 5} more" if len(missing) > 5 else ""))
+        groups = list(dict.fromkeys(str(sector_groups[sec]) for sec in self.sectors))
+        m, n = len(self.regions), len(self.sectors)
+        net = self.pairwise_net_by_sector[variant].to_numpy().sum(axis=1).reshape(m, n)  # Σ_K N_i^{J←K}
+        coefs = {"IVA": self.va_coefficients.to_numpy().reshape(m, n)}
+        if self.carbon_coefficients is not None:
+            coefs = {"IE": self.carbon_coefficients.to_numpy().reshape(m, n), **coefs}
+        G = np.array([[str(sector_groups[sec]) == g for g in groups] for sec in self.sectors], dtype=float)
+        parts = {(meas, g): (c * net) @ G[:, k] for meas, c in coefs.items() for k, g in enumerate(groups)}
+        cols = pd.MultiIndex.from_tuples(list(parts), names=["measure", "group"])
+        return pd.DataFrame(np.column_stack(list(parts.values())), index=pd.Index(self.regions, name="region"),
+                            columns=cols)
+
     def table3(self) -> pd.DataFrame:
         """Net transfer and net carbon transfer by region and variant ([XWL14] Table 3).
 
@@ -359,7 +393,7 @@ def industrial_transfer(
         raise OptionError(f"va_year must be 't0' or 't1', got {va_year!r}")
     if positive_part_level not in ("pair", "pair_sector"):
         raise OptionError(f"positive_part_level must be 'pair' or 'pair_sector', got {positive_part_level!r}")
-    check_same_labels(t0, t1)
+    check_same_labels(t0, t1, names=tuple(years) if years is not None and len(years) == 2 else ("t0", "t1"))
     tables = {"t0": t0, "t1": t1}
     p = _year_deflators(deflator, tables)
     return _compute(tables, p, satellite, coefficients_year, coefficients, positive_part_level, va_year,
@@ -606,6 +640,10 @@ def _resolve_satellite(tables, labels, satellite, coefficients_year, explicit: b
     src = tables[coefficients_year]
     if satellite is not None:
         if not explicit:
+            if satellite not in src.satellites and any(satellite in t.satellites for t in tables.values()):
+                y = labels[list(tables).index(coefficients_year)]
+                raise OptionError(f"table {y} (coefficients_year={coefficients_year!r}) has no satellite "
+                                  f"{satellite!r}; use the other year's coefficients or pass coefficients=")
             return src.satellite_name(satellite)  # raises OptionError naming the known satellites
         if not any(satellite in t.satellites for t in tables.values()):
             known = sorted({k for t in tables.values() for k in t.satellites}) or ["none"]

@@ -505,6 +505,17 @@ def build_transfer(ctx: Context, t0_source: Source) -> list[ResultSheet]:
         Table(f"Table 9. Effects of the transfers on each region's own emissions and value added ({vname[main_v]})",
               imp, formats={c: ("money" if "IVA" in c else "emissions") for c in imp.columns}),
     ]
+    groups = _sector_groups(ctx.step.book, ctx)
+    if groups:
+        g = r.impacts_by_group(groups, main_v)
+        g.columns = pd.MultiIndex.from_tuples(
+            [(f"IE: own-coefficient emission impact ({cu})" if meas == "IE" else f"IVA: value-added impact ({money})",
+              grp) for meas, grp in g.columns], names=["measure", "sector group"])
+        g.loc["Total"] = g.sum()
+        tables.append(Table(f"Table 9b. Effects on own emissions and value added by sector group "
+                            f"('{s['sector_concordance']}' concordance, {vname[main_v]})", g,
+                            formats={c: ("money" if c[0].startswith("IVA") else "emissions") for c in g.columns},
+                            total_row=True))
     if r.bloc_effects is not None:
         be = r.bloc_effects[variants]
         tables.append(Table(f"Table 10. Bloc {', '.join(r.bloc)}: internal vs external effects", be,
@@ -514,10 +525,14 @@ def build_transfer(ctx: Context, t0_source: Source) -> list[ResultSheet]:
     charts = [Chart(f"Net carbon transfer by region, {y0} → {y1} ({cu})", 0, [f"net carbon transfer NC ({cu})"],
                     data=chart_df)]
     coef_year = y1 if s.get("transfer_coefficients", "t1") == "t1" else y0
+    if coef is not None:
+        coef_year = f"sheet '{s['coefficients_sheet']}'"
     h = _header(ctx, "Transfer & leakage", "transfer", satellite=sat, coef_year=coef_year,
                 source=f"{t0_source.description} → {ctx.source.description}")
-    notes = h["notes"] + [f"Prices: {r.price_basis}. Changes between table years in current prices mix real change "
-                          "and inflation; deflators are available in the Python API (deflator=...)."] + list(r.notes)
+    price_note = (f"Prices: {r.price_basis} (deflators from sheet '{s['deflator_sheet']}')." if defl is not None else
+                  f"Prices: {r.price_basis}. Changes between table years in current prices mix real change and "
+                  "inflation; name a deflator sheet in the option deflator_sheet to remove it.")
+    notes = h["notes"] + [price_note] + list(r.notes)
     return [ResultSheet("Transfer & leakage", "transfer", h["title"], h["subtitle"], tables, notes, charts,
                         meta=h["meta"])]
 
