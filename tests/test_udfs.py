@@ -203,7 +203,14 @@ def test_ras_gras(xl):
     ("MRIO_FLOWS", (Z0, X0, np.array([50, 8, 120])), "#XLMRIO! g has 3 entries"),
     ("MRIO_MULTIPLIERS", (Z0, X0, 3.0), "#XLMRIO! n_sectors = 3.0 does not divide"),
     ("MRIO_RAS", (np.array([[2, 1], [1, 2.0]]), np.array([4, 2.0]), np.array([3, 4.0]), MISSING, MISSING),
-     "#XLMRIO! "),
+     "#XLMRIO! the row targets u sum to 6 but the column targets v to 7; they must have the same total"),
+    ("MRIO_RAS", (np.array([[0, 0], [1, 2.0]]), np.array([4, 2.0]), np.array([3, 3.0]), MISSING, MISSING),
+     "#XLMRIO! row 1 of the prior is all zero"),
+    ("MRIO_RAS", (np.array([[2, 1], [1, 2.0]]), np.array([4, 2.0]), np.array([3, 3.0]), "abc", MISSING),
+     "#XLMRIO! tol must be a number"),
+    ("MRIO_GRAS", (np.array([[2, 1], [1, 2.0]]), np.array([4, 2.0]), np.array([3, 3.0]), MISSING, 0.5),
+     "#XLMRIO! maxiter must be a whole number above 0, not 0.5"),
+    ("MRIO_FOOTPRINT", (Z0, X0, G0, Y0, "maybe"), "#XLMRIO! by_emitter must be TRUE or FALSE"),
 ])
 def test_bad_arguments_return_short_text(xl, fname, values, expected):
     _, mu = xl

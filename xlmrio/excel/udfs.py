@@ -128,6 +128,32 @@ def _matrix(name: str, value: Any) -> np.ndarray:
     return out
 
 
+def _number(name: str, value: Any, default: float, *, integer: bool = False, positive: bool = True) -> float:
+    """A scalar argument (empty = *default*); text, fractions where an integer is needed and
+    non-positive values are errors naming the argument."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return default
+    try:
+        val = float(value) if not isinstance(value, bool) else float("nan")
+    except (TypeError, ValueError):
+        raise OptionError(f"{name} must be a number, not {value!r}") from None
+    if not np.isfinite(val) or (integer and val != round(val)) or (positive and val <= 0):
+        what = "a whole number" if integer else "a number"
+        raise OptionError(f"{name} must be {what}{' above 0' if positive else ''}, not {value!r}")
+    return int(val) if integer else val
+
+
+def _flag(name: str, value: Any) -> bool:
+    """TRUE/FALSE (or 1/0, or the texts TRUE/FALSE); anything else is an error naming the argument."""
+    if value is None or isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, str) and value.strip().upper() in ("TRUE", "FALSE"):
+        return value.strip().upper() == "TRUE"
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    raise OptionError(f"{name} must be TRUE or FALSE, not {value!r}")
+
+
 def _vector(name: str, value: Any, n: int | None = None) -> np.ndarray:
     m = _matrix(name, value)
     if min(m.shape) != 1:
@@ -219,8 +245,8 @@ def MRIO_MULTIPLIERS(Z: np.ndarray, x: np.ndarray, n_sectors: float | None = Non
     N = A.shape[0]
     if n_sectors is None:
         return solver.solve_left(np.ones(N))[:, None]
-    n = int(round(float(n_sectors)))
-    if n < 1 or n != float(n_sectors) or N % n:
+    n = _number("n_sectors", n_sectors, N, integer=True)
+    if N % n:
         raise OptionError(f"n_sectors = {n_sectors} does not divide the {N} rows of Z into regions")
     return output_multipliers(solver, N // n, n)
 
@@ -252,7 +278,7 @@ def MRIO_FOOTPRINT(Z: np.ndarray, x: np.ndarray, g: np.ndarray, Y: np.ndarray,
     if Ym.shape[0] != xv.size:
         raise OptionError(f"Y has {Ym.shape[0]} rows but Z has {xv.size}")
     LY = _solver(A).solve(Ym)
-    if by_emitter:
+    if _flag("by_emitter", by_emitter):
         return e[:, None] * LY
     return (e @ LY)[None, :]
 
@@ -279,9 +305,15 @@ def _balance(method, Z0, u, v, tol, maxiter):
         raise OptionError(f"u has {uv.size} entries but Z0 has {Zm.shape[0]} rows")
     if vv.size != Zm.shape[1]:
         raise OptionError(f"v has {vv.size} entries but Z0 has {Zm.shape[1]} columns")
-    tol = 1e-10 if tol is None else float(tol)
-    maxiter = 10_000 if maxiter is None else int(maxiter)
-    return np.asarray(method(Zm, uv, vv, tol=tol, maxiter=maxiter), dtype=float)
+    tol = _number("tol", tol, 1e-10)
+    maxiter = _number("maxiter", maxiter, 10_000, integer=True)
+    su, sv = uv.sum(), vv.sum()
+    if abs(su - sv) > 1e-9 * max(np.abs(uv).sum(), np.abs(vv).sum()):
+        raise OptionError(f"the row targets u sum to {su:.10g} but the column targets v to {sv:.10g}; "
+                          "they must have the same total")
+    labels = dict(row_labels=[str(k + 1) for k in range(Zm.shape[0])],
+                  col_labels=[str(k + 1) for k in range(Zm.shape[1])])   # 1-based, as in the range
+    return np.asarray(method(Zm, uv, vv, tol=tol, maxiter=maxiter, **labels).Z, dtype=float)
 
 
 @udf("RAS: balance a non-negative prior Z0 to row totals u and column totals v.",
@@ -293,7 +325,7 @@ def _balance(method, Z0, u, v, tol, maxiter):
 def MRIO_RAS(Z0: np.ndarray, u: np.ndarray, v: np.ndarray, tol: float = 1e-10,
              maxiter: float = 10_000):
     """RAS-balanced matrix ``r̂ Z0 ŝ`` (METHODS §5.1)."""
-    from ..update import ras
+    from ..core.ras import ras
 
     return _balance(ras, Z0, u, v, tol, maxiter)
 
@@ -307,6 +339,6 @@ def MRIO_RAS(Z0: np.ndarray, u: np.ndarray, v: np.ndarray, tol: float = 1e-10,
 def MRIO_GRAS(Z0: np.ndarray, u: np.ndarray, v: np.ndarray, tol: float = 1e-10,
               maxiter: float = 10_000):
     """GRAS-balanced matrix (METHODS §5.2)."""
-    from ..update import gras
+    from ..core.ras import gras
 
     return _balance(gras, Z0, u, v, tol, maxiter)
