@@ -168,8 +168,16 @@ def _merge(ws, rng):
     ws.merge_cells(rng)
 
 
+def _set_total_output(wb, row, value):
+    ws = wb["MRIO"]
+    col = next(c.column_letter for c in ws[3] if c.value == "Total output")
+    ws[f"{col}{row}"] = value
+
+
 MALFORMED = {
     # name: (mutation, expected error text, expected "'Sheet'!Cell")
+    "total_output_off": (lambda wb: _set_total_output(wb, 6, 999), "does not match the row sum",
+                         "'MRIO'!"),
     "text_in_Z": (lambda wb: wb["MRIO"].__setitem__("D6", "n.a."), 'text "n.a." in the Z block', "'MRIO'!D6"),
     "na_error_in_Y": (lambda wb: wb["MRIO"].__setitem__("G5", "#N/A"), "error value #N/A", "'MRIO'!G5"),
     "div0_in_V": (lambda wb: wb["MRIO"].__setitem__("C9", "#DIV/0!"), "error value #DIV/0!", "'MRIO'!C9"),

@@ -361,6 +361,26 @@ def read_table_grid(grid: Grid, *, allow_empty: bool = False, name: str | None =
     V = numeric_block(grid, vi, zc, len(va_labels), N, "the primary-input rows", allow_empty=allow_empty) \
         if va_labels else None
     x = vec.get(TOTAL_OUTPUT)
+    if Z.min(initial=0) < 0:
+        i, j = np.unravel_index(np.argmin(Z), Z.shape)
+        raise grid.error(hi + 2 + i, zc + j, f"negative intermediate flow {Z[i, j]:g} in Z "
+                                             f"(row {region_sector(i)}, column {region_sector(j)}); Z must be >= 0")
+    if x is not None:
+        # the Total output column must equal the row sums, and (with primary inputs) the column sums
+        tc = special[TOTAL_OUTPUT]
+        tol_x = (1e-6 if balance_rtol is None else balance_rtol) * np.maximum(np.abs(x), 1e-9 * np.abs(x).max(initial=1.0))
+        rows_sum = Z.sum(1) + Y.sum(1) + sum(vec[k] for k in (EXPORTS, OTHER) if k in vec)
+        checks = [(rows_sum, "the row sum Z + final demand" + (" + exports" if EXPORTS in vec else "")
+                   + (" + other" if OTHER in vec else ""))]
+        if V is not None:
+            checks.append((Z.sum(0) + V.sum(0), "the column sum Z + primary inputs"))
+        for ref, what in checks:
+            bad = np.flatnonzero(np.abs(x - ref) > tol_x)
+            if bad.size:
+                k = int(bad[np.argmax(np.abs(x - ref)[bad])])
+                raise grid.error(hi + 2 + k, tc, f"Total output {x[k]:.10g} of {region_sector(k)} does not match "
+                                                 f"{what}, {ref[k]:.10g} ({bad.size} region-sector(s) off; for a "
+                                                 "published, rounded table loosen balance_rtol in the Settings sheet)")
     if total_row is not None:
         tot = numeric_block(grid, total_row, zc, 1, N, "the Total input row", allow_empty=allow_empty)[0]
         ref = x if x is not None else (Z.sum(0) + (V.sum(0) if V is not None else 0))
@@ -371,10 +391,6 @@ def read_table_grid(grid: Grid, *, allow_empty: bool = False, name: str | None =
             k = int(bad[0])
             raise grid.error(total_row, zc + k, f"Total input {tot[k]:.10g} of {region_sector(k)} does not match "
                                                 f"total output {ref[k]:.10g}")
-    if Z.min(initial=0) < 0:
-        i, j = np.unravel_index(np.argmin(Z), Z.shape)
-        raise grid.error(hi + 2 + i, zc + j, f"negative intermediate flow {Z[i, j]:g} in Z "
-                                             f"(row {region_sector(i)}, column {region_sector(j)}); Z must be >= 0")
     try:
         table = MRIOTable.from_arrays(
             Z, Y, regions=regions, sectors=sectors, fd_categories=cats, V=V, va_rows=va_labels or None, x=x,
