@@ -354,3 +354,51 @@ def test_settings_command_creates_and_completes_without_overwriting():
         assert sorted(names[1:]) == sorted(o.name for o in OPTIONS)
     finally:
         book.close()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "xlsx"])
+def test_table_file_option_reads_csv_parquet_xlsx(tmp_path, fmt):
+    """A table too large for a sheet, named in the Settings (option table_file), in each file format;
+    the accounts equal the core API's on the same table."""
+    import csv
+
+    from xlmrio.excel.layout import table_frame
+
+    t = worked_example()
+    path = tmp_path / f"big.{fmt}"
+    if fmt == "csv":
+        with open(path, "w", newline="") as fh:
+            csv.writer(fh).writerows([["" if v is None else v for v in r] for r in table_grid(t)])
+    elif fmt == "parquet":
+        table_frame(t).to_parquet(path)
+    else:
+        wb = openpyxl.Workbook()
+        for row in table_grid(t):
+            wb.active.append(row)
+        wb.save(path)
+    book_path = _write_input(tmp_path / "book.xlsx", t, sheet="big",
+                             settings={"table_file": path.name, "satellite": "CO2"})
+    wb = openpyxl.load_workbook(book_path)
+    del wb["big"]                      # the table lives only in the file; its satellites stay in the book
+    wb.save(book_path)
+    book = xw.Book(str(book_path))
+    try:
+        get("accounts").func(book)
+        acc = _read_table_block(book.sheets["Accounts"], "Table 1.")
+    finally:
+        book.close()
+    ref = xlmrio.accounts(t, "CO2")
+    np.testing.assert_allclose(acc.loc[list(t.regions)].iloc[:, 0].astype(float), ref.pba[list(t.regions)], rtol=1e-12)
+    np.testing.assert_allclose(acc.loc[list(t.regions)].iloc[:, 1].astype(float), ref.cba[list(t.regions)], rtol=1e-12)
+
+
+def test_parquet_without_the_layout_index_is_explained(tmp_path):
+    path = tmp_path / "flat.parquet"
+    pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]}).to_parquet(path)
+    book_path = _write_input(tmp_path / "book.xlsx", worked_example(), settings={"table_file": path.name})
+    book = xw.Book(str(book_path))
+    try:
+        with pytest.raises(WorkbookError, match="two-level column index"):
+            get("validate").func(book)
+    finally:
+        book.close()

@@ -453,6 +453,31 @@ def read_satellite_grid(grid: Grid, table: MRIOTable, *, allow_empty: bool = Fal
 
 
 # ---------------------------------------------------------------------- writing
+def table_frame(table: MRIOTable) -> "pd.DataFrame":
+    """The table in xlmrio's layout as one DataFrame: rows indexed by (region, sector) then
+    ("Primary input", row) and ("Total", "Total input"); columns by (region, sector or category),
+    ("Exports", ""), ("Other", ""), ("Total output", ""). Save it with ``to_parquet`` for the
+    ``table_file`` option when the table is too large for a sheet."""
+    import pandas as pd
+
+    g = table_grid(table)
+    cols = pd.MultiIndex.from_tuples([(a, b or "") for a, b in zip(g[0][2:], g[1][2:])], names=[g[0][0], g[0][1]])
+    rows = pd.MultiIndex.from_tuples([(r[0], r[1]) for r in g[2:]], names=[g[0][0], g[0][1]])
+    return pd.DataFrame([r[2:] for r in g[2:]], index=rows, columns=cols, dtype=float)
+
+
+def frame_grid(df: "pd.DataFrame") -> list[list[Any]]:
+    """Inverse of :func:`table_frame`: the 2-D list a sheet would hold (for the reader)."""
+    def cell(v):
+        return None if v is None or (isinstance(v, float) and v != v) or v == "" else v
+
+    cols = list(df.columns)
+    head = [[REGION, SECTOR] + [cell(c[0]) for c in cols], [None, None] + [cell(c[1]) for c in cols]]
+    body = [[cell(i[0]), cell(i[1])] + [cell(v) for v in row]
+            for i, row in zip(df.index, df.itertuples(index=False, name=None))]
+    return head + body
+
+
 def table_grid(table: MRIOTable) -> list[list[Any]]:
     """The table in xlmrio's layout as a 2-D list (header rows first)."""
     N, fdn = table.N, table.m * table.K

@@ -217,9 +217,19 @@ def read_table_file(book, settings: dict) -> Source:
         df = pd.read_csv(path, header=None, dtype=object, keep_default_na=False)
         values = [[_parse_csv(v) for v in row] for row in df.itertuples(index=False, name=None)]
     elif suffix in (".parquet", ".pq"):
-        df = pd.read_parquet(path)
-        values = [list(df.columns)] + [list(r) for r in df.itertuples(index=False, name=None)]
-        values = [[None if (isinstance(v, float) and v != v) else v for v in r] for r in values]
+        from .layout import frame_grid
+
+        try:
+            df = pd.read_parquet(path)
+        except ImportError:
+            raise WorkbookError(f"table file {path.name!r}: reading Parquet needs pyarrow "
+                                "(pip install \"xlmrio[parquet]\")") from None
+        if not (isinstance(df.index, pd.MultiIndex) and df.index.nlevels == 2
+                and isinstance(df.columns, pd.MultiIndex) and df.columns.nlevels == 2):
+            raise WorkbookError(f"table file {path.name!r}: a Parquet table needs a (region, sector) row index "
+                                "and a two-level column index, as written by "
+                                "xlmrio.excel.layout.table_frame(table).to_parquet(...)")
+        values = frame_grid(df)
     elif suffix in (".xlsx", ".xlsm"):
         import openpyxl
 
