@@ -520,3 +520,53 @@ def test_large_block_round_trip():
     sh = xw.Book().sheets[0]
     sh["A1"].value = data
     np.testing.assert_array_equal(sh["A1"].resize(n, n).options(np.array).value, data)
+
+
+def test_saving_keeps_cached_formula_results(tmp_path):
+    """A formula cell read from a file keeps its cached result in the file the engine saves, so the
+    output can be read again without a recalculation (e.g. a second `xlmrio run` on it)."""
+    import re
+    import zipfile
+
+    import openpyxl
+
+    src = tmp_path / "in.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Data & more"
+    ws["A1"], ws["A2"], ws["A3"] = 2.5, "=A1*2", '=IF(A1>0,"yes","no")'
+    ws["A4"] = "=1/0"
+    wb.save(src)
+    # give the file the cached results Excel would have written (openpyxl writes <v />)
+    with zipfile.ZipFile(src) as z:
+        items = {i.filename: z.read(i.filename) for i in z.infolist()}
+    xml = items["xl/worksheets/sheet1.xml"].decode()
+    xml = re.sub(r'(<c r="A2"[^>]*>)(<f>.*?</f>)<v\s*/>', r"\1\2<v>5</v>", xml)
+    xml = re.sub(r'<c r="A3"([^>]*)>(<f>.*?</f>)<v\s*/>', r'<c r="A3"\1 t="str">\2<v>yes</v>', xml)
+    xml = re.sub(r'<c r="A4"([^>]*)>(<f>.*?</f>)<v\s*/>', r'<c r="A4"\1 t="e">\2<v>#DIV/0!</v>', xml)
+    items["xl/worksheets/sheet1.xml"] = xml.encode()
+    with zipfile.ZipFile(src, "w") as z:
+        for name, data in items.items():
+            z.writestr(name, data)
+
+    book = xw.Book(str(src))
+    try:
+        assert book.sheets[0]["A2"].value == 5.0
+        book.sheets.add("new")["A1"].value = "=A1+1"        # written now: no cached result
+        book.sheets["Data & more"]["B1"].value = "=A1*3"
+        out = tmp_path / "out.xlsx"
+        book.save(str(out))
+    finally:
+        book.close()
+    vals = openpyxl.load_workbook(out, data_only=True)
+    forms = openpyxl.load_workbook(out)
+    assert vals["Data & more"]["A2"].value == 5 and forms["Data & more"]["A2"].value == "=A1*2"
+    assert vals["Data & more"]["A3"].value == "yes"
+    assert vals["Data & more"]["A4"].value == "#DIV/0!"
+    assert vals["Data & more"]["B1"].value is None and forms["Data & more"]["B1"].value == "=A1*3"
+    assert vals["new"]["A1"].value is None
+    again = xw.Book(str(out))
+    try:
+        assert again.sheets["Data & more"]["A2"].value == 5.0
+    finally:
+        again.close()

@@ -31,8 +31,9 @@ Semantics follow desktop Excel as xlwings reports it:
   the engine's range (``.ws``, ``.bounds``); ``Chart.api`` the openpyxl chart.
 
 Limits: no VBA execution (``.xlsm`` projects are preserved), no recalculation, no PDF/PNG
-export, no borders/conditional formats/tables/pictures, and saving drops the cached results of
-formulas (openpyxl cannot write them). Saving writes floats exactly (``repr``; openpyxl alone
+export, no borders/conditional formats/tables/pictures; saving keeps the cached results of formulas
+read from the file (put back into the XML openpyxl writes) but formulas written in the session have
+none until Excel/LibreOffice recalculates. Saving writes floats exactly (``repr``; openpyxl alone
 rounds to 16 digits). Bulk reads/writes suspend the cyclic garbage collector (2x faster).
 """
 from __future__ import annotations

@@ -442,6 +442,9 @@ class Book(base_classes.Book):
                 self.wb.save(buf)
         finally:
             self.wb.vba_archive = vba
+        results = self._formula_results()
+        if results:
+            buf = io.BytesIO(_with_cached_results(buf.getvalue(), results))
         fd, tmp = tempfile.mkstemp(prefix=f".~{target.stem}.", suffix=".tmp", dir=target.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -459,6 +462,23 @@ class Book(base_classes.Book):
         self._path = target
 
     # -------------------------------------------------------------- formula results
+    def _formula_results(self) -> dict:
+        """``{sheet title: {(row, col): cached result}}`` of formula cells whose result is known (read
+        from the original file and not rewritten in this session), to be written back on save."""
+        out = {}
+        for ws in self.wb.worksheets:
+            if ws not in self._orig_titles:
+                continue
+            vals = {}
+            for (r, c), cell in ws._cells.items():
+                if cell.data_type == "f" and isinstance(cell.value, str):
+                    v = self._cached_value(ws, r, c)
+                    if v is not None:
+                        vals[(r, c)] = v
+            if vals:
+                out[ws.title] = vals
+        return out
+
     def _stale(self, ws) -> set:
         """Cells of ``ws`` whose formula was written in this session (no cached result)."""
         s = self._stale_cells.get(ws)
@@ -505,6 +525,60 @@ class Book(base_classes.Book):
                                 v = dt.datetime(v.year, v.month, v.day)
                         out[key] = v
         return out
+
+
+_FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"([^>]*)>(<f(?: [^>]*)?>.*?</f>|<f [^>]*/>)<v\s*/></c>', re.S)
+
+
+def _with_cached_results(data: bytes, results: dict) -> bytes:
+    """Put cached formula results back into a workbook openpyxl wrote (it writes ``<v/>``), so
+    readers that do not recalculate (pandas, this engine, a later ``xlmrio run``) see the values the
+    input file had. Only cells whose formula was not rewritten are given a result."""
+    import zipfile
+    from xml.sax.saxutils import escape, unescape
+
+    from openpyxl.utils.cell import column_index_from_string
+
+    zin = zipfile.ZipFile(io.BytesIO(data))
+    wbxml = zin.read("xl/workbook.xml").decode("utf-8")
+    rels = zin.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+    targets = dict(re.findall(r'<Relationship[^>]*Id="([^"]+)"[^>]*Target="([^"]+)"', rels))
+    targets.update({i: t for t, i in re.findall(r'<Relationship[^>]*Target="([^"]+)"[^>]*Id="([^"]+)"', rels)})
+    parts = {}
+    for attrs in re.findall(r"<sheet ([^>]*)/>", wbxml):
+        name = re.search(r'name="([^"]*)"', attrs)
+        rid = re.search(r'r:id="([^"]*)"', attrs) or re.search(r'id="([^"]*)"', attrs)
+        if name and rid and rid.group(1) in targets:
+            title = unescape(name.group(1), {"&quot;": '"', "&apos;": "'"})
+            parts["xl/" + targets[rid.group(1)].lstrip("/").removeprefix("xl/")] = title
+
+    def cell_xml(m, vals):
+        col, row, attrs, f = m.group(1), int(m.group(2)), m.group(3), m.group(4)
+        v = vals.get((row, column_index_from_string(col.decode())))
+        if v is None:
+            return m.group(0)
+        attrs = re.sub(rb'\s+t="[^"]*"', b"", attrs)
+        if isinstance(v, CellError):
+            t, text = b' t="e"', escape(str(v))
+        elif isinstance(v, bool):
+            t, text = b' t="b"', "1" if v else "0"
+        elif isinstance(v, (int, float)):
+            t, text = b"", repr(float(v))
+        elif isinstance(v, str):
+            t, text = b' t="str"', escape(v)
+        else:   # dates and anything else: leave for Excel to recalculate
+            return m.group(0)
+        return b'<c r="' + col + m.group(2) + b'"' + attrs + t + b">" + f + b"<v>" + text.encode() + b"</v></c>"
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            raw = zin.read(item.filename)
+            title = parts.get(item.filename)
+            if title in results:
+                raw = _FORMULA_CELL.sub(lambda m, vals=results[title]: cell_xml(m, vals), raw)
+            zout.writestr(item, raw)
+    return out.getvalue()
 
 
 @contextmanager
