@@ -402,3 +402,26 @@ def test_parquet_without_the_layout_index_is_explained(tmp_path):
             get("validate").func(book)
     finally:
         book.close()
+
+
+def test_selected_block_is_the_table(tmp_path):
+    """Two tables on one sheet: the selected block (with its own Region | Sector header) is read."""
+    from xlmrio.excel.reader import read_table
+    from xlmrio.excel.settings import resolve
+
+    t1 = worked_example()
+    t2 = t1.replace(Z=t1.Z * 2, Y=t1.Y * 2, exports=t1.exports * 2, x=t1.x * 2, V=t1.V * 2, satellites={})
+    book = xw.Book()
+    try:
+        sh = book.sheets[0]
+        sh.name = "Two tables"
+        sh["A1"].value = table_grid(t1)
+        sh["A20"].value = table_grid(t2)
+        rows, cols = len(table_grid(t2)), len(table_grid(t2)[0])
+        sh["A20"].resize(rows, cols).select()
+        src = read_table(book, resolve(book, {}))
+        assert src.description.startswith("range") and src.table.x.sum() == pytest.approx(2 * t1.x.sum())
+        sh["B3"].select()                             # a single cell: its sheet, first table
+        assert read_table(book, resolve(book, {})).table.x.sum() == pytest.approx(t1.x.sum())
+    finally:
+        book.close()

@@ -136,8 +136,11 @@ def find_table_sheet(book, settings: dict) -> Any:
     try:
         sel = book.selection
         if sel is not None and sel.sheet.name.lower() not in SKIP_SHEETS and not _is_result(book, sel.sheet.name):
-            g = sheet_grid(sel.sheet)
-            if _looks_like_table(g):
+            # a selected block that starts at its own Region | Sector header is the table (several
+            # tables on one sheet); a single cell or a block without a header means its sheet
+            if sel.shape[0] > 2 and sel.shape[1] > 2 and _looks_like_table(range_grid(sel)):
+                return sel
+            if _looks_like_table(sheet_grid(sel.sheet)):
                 return sel.sheet
     except Exception:  # noqa: BLE001 - engines without a selection
         pass
