@@ -425,3 +425,25 @@ def test_selected_block_is_the_table(tmp_path):
         assert read_table(book, resolve(book, {})).table.x.sum() == pytest.approx(t1.x.sum())
     finally:
         book.close()
+
+
+def test_results_never_replace_a_sheet_the_command_read(tmp_path):
+    """Aggregating an earlier aggregate whose truncated result name equals its own name must not
+    replace that input (an xlmrio result used as input); a rerun keeps the result's tab position."""
+    path = _write_input(tmp_path / "long.xlsx", worked_example(), sheet="ABCDEFGHIJKLMNOP",
+                        settings={"satellite": "CO2"})
+    book = xw.Book(str(path))
+    try:
+        conc = book.sheets.add("Conc", after=book.sheets[len(book.sheets) - 1])
+        conc["A1"].value = [["region", "group"], ["R1", "World"], ["R2", "World"], ["World", "World"]]
+        first = get("aggregate").func(book, region_concordance="Conc")
+        assert first[0] == "ABCDEFGHIJKLMNOP agg"
+        before = get("validate").func(book, table=first[0])
+        second = get("aggregate").func(book, table=first[0], region_concordance="Conc")
+        names = [s.name for s in book.sheets]
+        assert first[0] in names and second[0] != first[0]      # the input survives; the result got "(2)"
+        order = [s.name for s in book.sheets]
+        get("validate").func(book, table=first[0])               # rerun: same tab position, same order
+        assert [s.name for s in book.sheets] == order and before == ["Validate"]
+    finally:
+        book.close()

@@ -8,7 +8,7 @@ nothing.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,7 @@ class Context:
     settings: dict
     source: Source
     step: Steps
+    inputs: set = field(default_factory=set)   # further sheets a command read (never replaced by its results)
 
     @property
     def table(self) -> MRIOTable:
@@ -84,7 +85,10 @@ def _header(ctx: Context, sheet: str, command: str, **fields) -> dict:
 
 def _finish(book, ctx: Context, sheets: list[ResultSheet]) -> list[str]:
     ctx.step("writing results")
-    names = write_results(book, sheets, progress=ctx.step)
+    sheet_names = {sh.name for sh in book.sheets}
+    read = {ctx.source.sheet, f"{ctx.source.sheet} satellites"} | ctx.inputs | {
+        v for v in ctx.settings.values() if isinstance(v, str) and v in sheet_names}
+    names = write_results(book, sheets, progress=ctx.step, keep=read & sheet_names)
     ctx.step(f"done: {', '.join(names)}")
     return names
 
@@ -564,6 +568,7 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
     opts = cons.options
     totals, known, aggs = dict(cons.totals), dict(cons.known_cells), list(cons.aggregates)
     target_src = None
+    ctx.inputs |= {opts[k] for k in ("targets_from", "compare_with") if opts.get(k)}
     if opts.get("targets_from"):
         target_src = read_table(book, {**s, "table": opts["targets_from"], "table_file": ""})
         t_tot, t_known, t_aggs = margins_of(target_src.table, prior, opts["targets_from"])

@@ -323,29 +323,35 @@ def _marked(book) -> dict[str, str]:
     return out
 
 
-def write_results(book, sheets: list[ResultSheet], progress=None) -> list[str]:
+def write_results(book, sheets: list[ResultSheet], progress=None, keep=()) -> list[str]:
     """Write result sheets completely or not at all; return the final sheet names.
 
-    Existing result sheets of the same name that xlmrio made are replaced; a user's sheet of the
-    same name is kept and the result goes to ``"<name> (2)"`` etc.
+    Existing result sheets of the same name that xlmrio made are replaced in place (same tab
+    position); a user's sheet of the same name — or any sheet named in *keep*, e.g. the sheets the
+    command has just read, even if an earlier run made them — is kept and the result goes to
+    ``"<name> (2)"`` etc.
     """
     existing = [s.name for s in book.sheets]
-    marked = _marked(book)
+    marked = {k: v for k, v in _marked(book).items() if k not in set(keep)}
     targets = []
     for rs in sheets:
         name = _safe_name(rs.name)
         k = 2
         while (name in existing and name not in marked) or name in targets:
-            name = _safe_name(f"{rs.name} ({k})")
+            suffix = f" ({k})"        # the suffix always survives the 31-character limit
+            name = _safe_name(rs.name)[:MAX_SHEET_NAME - len(suffix)] + suffix
             k += 1
         targets.append(name)
     temps = []
     try:
         last = book.sheets[len(book.sheets) - 1]
         for i, rs in enumerate(sheets):
-            tmp = book.sheets.add(f"~xlmrio{i}", after=last)
+            if targets[i] in marked:       # a rerun: the new sheet takes the old one's place
+                tmp = book.sheets.add(f"~xlmrio{i}", before=book.sheets[targets[i]])
+            else:
+                tmp = book.sheets.add(f"~xlmrio{i}", after=last)
+                last = tmp
             temps.append(tmp)
-            last = tmp
             if progress:
                 progress(f"writing sheet '{targets[i]}'")
             _write_sheet(tmp, rs, progress)
