@@ -279,3 +279,32 @@ def test_whole_table_on_mrio_table():
     np.testing.assert_allclose(t.Z.sum(0) + t.V.sum(0), t.x, rtol=1e-9)
     np.testing.assert_allclose(t.Y.sum(0), [160, 5], rtol=1e-9)
     assert t.validate().ok and res.method == "gras"
+
+
+def test_gras_zero_targets_on_single_signed_lines_zero_them():
+    """A zero target on a row/column whose prior entries all have one sign forces it to zero; with
+    every target zero the only sign-preserving solution is the zero matrix (it used to divide 0/0)."""
+    from xlmrio.update import gras_result
+
+    res = gras_result([[1.0, -1.0], [1.0, 1.0]], [0.0, 0.0], [0.0, 0.0])
+    np.testing.assert_array_equal(res.Z, np.zeros((2, 2)))
+    # column 0 all positive with target 0 -> zero; the rest balances as usual
+    Z0 = np.array([[2.0, 3.0, -1.0], [1.0, 2.0, 4.0]])
+    u, v = np.array([1.0, 5.0]), np.array([0.0, 4.0, 2.0])
+    res = gras_result(Z0, u, v)
+    assert np.all(res.Z[:, 0] == 0)
+    np.testing.assert_allclose(res.Z.sum(axis=1), u, rtol=1e-9)
+    np.testing.assert_allclose(res.Z.sum(axis=0), v, rtol=1e-9, atol=1e-12)
+    assert np.all(np.sign(res.Z[:, 1:]) == np.sign(Z0[:, 1:]))
+
+
+def test_known_cells_rounding_and_excess_are_explained():
+    from xlmrio.errors import InfeasibleError
+    from xlmrio.update import ras_known_cells
+
+    # a fully known row whose values add up to the target only up to rounding (0.2 + 0.1 != 0.3)
+    res = ras_known_cells(np.array([[.2, .1], [.1, .2]]), [.3, .3], [.3, .3],
+                          np.array([[.2, .1], [np.nan, np.nan]]))
+    np.testing.assert_allclose(res.Z, [[.2, .1], [.1, .2]], rtol=1e-12)
+    with pytest.raises(InfeasibleError, match="known cells of row 0 add up to 5, more than its target 4"):
+        ras_known_cells(np.array([[2., 1], [1, 2]]), [4, 2], [3, 3], np.array([[5.0, np.nan], [np.nan, np.nan]]))

@@ -250,6 +250,15 @@ def gras(
     u, v = _check_totals(u, v, rescale, row_labels, col_labels)
     P = np.maximum(Z0, 0.0)
     N = np.maximum(-Z0, 0.0)
+    # A row or column with a zero target whose prior entries all have one sign can only be zero in a
+    # sign-preserving solution: zero it first (the multiplicative update would have to reach 0 or inf).
+    while True:
+        zr = (u == 0) & ((P.sum(axis=1) > 0) ^ (N.sum(axis=1) > 0))
+        zc = (v == 0) & ((P.sum(axis=0) > 0) ^ (N.sum(axis=0) > 0))
+        if not (zr.any() or zc.any()):
+            break
+        P[zr, :] = N[zr, :] = 0.0
+        P[:, zc] = N[:, zc] = 0.0
     for name, pp, nn, tgt, labels in (
         ("row", P.sum(axis=1), N.sum(axis=1), u, row_labels),
         ("column", P.sum(axis=0), N.sum(axis=0), v, col_labels),
@@ -326,7 +335,22 @@ def balance_known_cells(
     fn = {"ras": ras, "gras": gras}.get(method)
     if fn is None:
         raise OptionError(f"method must be 'ras' or 'gras', not {method!r}")
-    res = fn(prior, u - K.sum(axis=1), v - K.sum(axis=0), **kwargs)
+    ur, vr = u - K.sum(axis=1), v - K.sum(axis=0)
+    # what is left for the unknown cells; rounding noise of a fully known row/column is zero
+    scale = max(np.abs(u).max(initial=0.0), np.abs(v).max(initial=0.0), np.abs(K).max(initial=0.0), 1e-300)
+    ur[np.abs(ur) <= 1e-12 * scale] = 0.0
+    vr[np.abs(vr) <= 1e-12 * scale] = 0.0
+    if method == "ras":
+        rl, cl = kwargs.get("row_labels"), kwargs.get("col_labels")
+        for rest, tgt, labels, kind in ((ur, u, rl, "row"), (vr, v, cl, "column")):
+            bad = np.flatnonzero(rest < 0)
+            if bad.size:
+                k = int(bad[0])
+                raise InfeasibleError(
+                    f"the known cells of {_label(labels, k, kind)} add up to {tgt[k] - rest[k]:.10g}, more than its "
+                    f"target {tgt[k]:.10g}; RAS cannot make the other cells negative (use GRAS or fix the data)",
+                    conflicts=[_label(labels, k, kind)])
+    res = fn(prior, ur, vr, **kwargs)
     Z = res.Z + K
     return BalanceResult(Z, res.r, res.s, res.iterations, _eps(Z, u, v), res.method)
 
