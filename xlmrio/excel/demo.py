@@ -197,11 +197,9 @@ def write_input_template(path: str | Path, *, filled: bool) -> Path:
 
     cs.range("A1").value = template_rows(t)
     cs.range("A1").column_width = 26
-    st = book.sheets.add(SETTINGS_SHEET, after=cs)
-    st.range("A1").value = settings_rows({"table": "MRIO"})
-    st.range("A1:D1").font.bold = True
-    for col, w in zip("ABCD", (22, 16, 90, 40)):
-        st.range(f"{col}1").column_width = w
+    from .commands import write_settings_sheet
+
+    write_settings_sheet(book, {"table": "MRIO"})          # every option, descriptions, drop-down lists
     path = Path(path)
     book.save(str(path))
     book.close()
