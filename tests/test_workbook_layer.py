@@ -213,6 +213,10 @@ MALFORMED = {
     "settings_missing_table": (lambda wb: wb["Settings"].__setitem__("B2", "MRIO 1999"),
                                "no sheet or defined name called 'MRIO 1999'", "'Settings'!B2"),
     "empty_table_sheet": (lambda wb: [wb["MRIO"].delete_rows(1, 20)], "no table found", "'Settings'!B2"),
+    "settings_unknown_satellite": (lambda wb: wb["Settings"].__setitem__("B7", "NOX"), "unknown satellite 'NOX'",
+                                   "'Settings'!B7"),
+    "settings_missing_concordance": (lambda wb: wb["Settings"].__setitem__("B17", "Nope"),
+                                     "sheet 'Nope' (option 'sector_concordance') does not exist", "'Settings'!B17"),
 }
 
 
@@ -445,5 +449,21 @@ def test_results_never_replace_a_sheet_the_command_read(tmp_path):
         order = [s.name for s in book.sheets]
         get("validate").func(book, table=first[0])               # rerun: same tab position, same order
         assert [s.name for s in book.sheets] == order and before == ["Validate"]
+    finally:
+        book.close()
+
+
+def test_label_options_are_reported_at_their_settings_cell(clean_input, tmp_path):
+    bad = _mutate(shutil.copy(clean_input, tmp_path / "focus.xlsx") and tmp_path / "focus.xlsx",
+                  lambda wb: (wb["Settings"].__setitem__("B13", "R1, XX"), wb["Settings"].__setitem__("B15", "Q")))
+    book = xw.Book(str(bad))
+    try:
+        with pytest.raises(WorkbookError) as ei:
+            get("flows").func(book)
+        assert str(ei.value).startswith("'Settings'!B13: unknown focus region(s) 'XX'")
+        with pytest.raises(WorkbookError) as ei:
+            get("efficiency").func(book, focus_regions="")
+        assert "unknown sector 'Q'" in str(ei.value)
+        get("accounts").func(book)          # accounts uses neither option: runs
     finally:
         book.close()

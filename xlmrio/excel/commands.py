@@ -50,7 +50,9 @@ def _context(book, options: dict, command: str) -> Context:
     step("reading the table")
     source = read_table(book, settings)
     step(f"read {source.table.m} regions x {source.table.n} sectors from {source.description}")
-    return Context(settings, source, step)
+    ctx = Context(settings, source, step)
+    _check_options(ctx, command)
+    return ctx
 
 
 def _sheet(ctx: Context, option: str):
@@ -62,13 +64,41 @@ def _sheet(ctx: Context, option: str):
     return book.sheets[name]
 
 
+#: options naming labels of the table or sheets, checked for the commands that use them
+_LABEL_OPTIONS = {"flows": ("focus_regions",), "efficiency": ("focus_regions", "efficiency_sector")}
+_SHEET_OPTIONS = {"accounts": ("sector_concordance",), "aggregate": ("sector_concordance", "region_concordance"),
+                  "transfer": ("sector_concordance", "coefficients_sheet", "deflator_sheet")}
+
+
+def _check_options(ctx: Context, command: str) -> None:
+    """Options naming table labels or sheets: an unknown one is reported at its Settings cell."""
+    t, s = ctx.table, ctx.settings
+    uses = _LABEL_OPTIONS.get(command, ())
+    focus = (s.get("focus_regions") or []) if "focus_regions" in uses else []
+    unknown = [r for r in focus if r not in t.regions]
+    if unknown:
+        raise st.option_error(s, "focus_regions", f"unknown focus region(s) {', '.join(map(repr, unknown))}; the "
+                                                  f"table has {', '.join(t.regions)}")
+    sector = (s.get("efficiency_sector") or None) if "efficiency_sector" in uses else None
+    if sector is not None and sector not in t.sectors:
+        raise st.option_error(s, "efficiency_sector", f"unknown sector {sector!r}; the table has "
+                                                      f"{', '.join(t.sectors)}")
+    names = {sh.name for sh in ctx.step.book.sheets}
+    for opt in _SHEET_OPTIONS.get(command, ()):
+        if s.get(opt) and s[opt] not in names:
+            raise st.option_error(s, opt, f"sheet {s[opt]!r} (option {opt!r}) does not exist")
+
+
 def _satellite(ctx: Context) -> str:
     t = ctx.table
     name = ctx.settings.get("satellite") or None
     if not t.satellites:
         raise WorkbookError(f"the table on {ctx.source.description} has no satellite accounts: add a sheet "
                             f"'{ctx.source.sheet} satellites' (Satellite | Unit | one column per region-sector)")
-    return t.satellite_name(name)
+    try:
+        return t.satellite_name(name)
+    except OptionError as exc:
+        raise st.option_error(ctx.settings, "satellite", str(exc)) from None
 
 
 def _header(ctx: Context, sheet: str, command: str, **fields) -> dict:
