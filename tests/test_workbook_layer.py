@@ -467,3 +467,10 @@ def test_label_options_are_reported_at_their_settings_cell(clean_input, tmp_path
         get("accounts").func(book)          # accounts uses neither option: runs
     finally:
         book.close()
+
+
+def test_efficiency_scatter_has_one_named_series_per_region(small_book):
+    get("efficiency").func(small_book)
+    sheet = small_book.sheets["Efficiency"]
+    chart = sheet.charts[0].api
+    assert chart.tagname == "scatterChart" and len(chart.series) == 2      # R1, R2: each point in the legend

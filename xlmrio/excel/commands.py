@@ -407,8 +407,14 @@ def build_efficiency(ctx: Context, solver: LeontiefSolver | None = None) -> list
         comp = eco_compensation(r, float(price))
         tables.append(Table(f"Table 6. Eco-compensation owed by consumers to producers on inefficient flows "
                             f"(price {float(price):g} per {r.unit})", comp, formats={"*": "money"}, total_row=True))
-    charts = [Chart(f"Net embodied inflow ({r.unit}) against intensity ({iu})", 0,
-                    [f"NEI ({r.basis} basis)"], kind="xy_scatter", x_column=f"intensity ({iu})")]
+    # one series per region (x = intensity, y = NEI) so every point is named in the legend
+    xcol, ycol = f"intensity ({iu})", f"NEI ({r.basis} basis)"
+    pts = reg[[xcol, ycol]].astype(float)
+    scatter = pd.DataFrame({xcol: pts[xcol]})
+    for region in pts.index:
+        scatter[str(region)] = [pts.loc[region, ycol] if k == region else None for k in pts.index]
+    charts = [Chart(f"Net embodied inflow ({r.unit}, y) against intensity ({iu}, x)", 0,
+                    [str(k) for k in pts.index], kind="xy_scatter", x_column=xcol, data=scatter)]
     h = _header(ctx, "Efficiency", "efficiency", satellite=sat, flow_basis=r.flow_basis,
                 basis_label=f"NEI {r.basis}")
     notes = h["notes"] + list(r.notes)
