@@ -474,3 +474,26 @@ def test_efficiency_scatter_has_one_named_series_per_region(small_book):
     sheet = small_book.sheets["Efficiency"]
     chart = sheet.charts[0].api
     assert chart.tagname == "scatterChart" and len(chart.series) == 2      # R1, R2: each point in the legend
+
+
+def test_household_emission_cells_follow_the_empty_cell_rule(tmp_path):
+    """Direct final-demand emissions: a satellite row with all of them empty means none; a gap in a
+    partly filled row is an error at its cell unless allow_empty_cells is yes."""
+    t0 = worked_example()
+    t = t0.replace(satellites={"CO2": (t0.satellites["CO2"].values, "t", [5.0, 7.0]),
+                               "water": (t0.satellites["CO2"].values * 2, "m3")})
+    path = _write_input(tmp_path / "hh.xlsx", t, settings={"satellite": "CO2"})
+    wb = openpyxl.load_workbook(path)
+    ws = wb["MRIO satellites"]
+    assert ws["G4"].value == 0 and ws["H4"].value == 0        # the 'water' row: no direct emissions
+    ws["G4"], ws["H4"] = None, None                           # ... left empty, as users do
+    ws["H3"] = None                                            # a gap in the CO2 row
+    wb.save(path)
+    book = xw.Book(str(path))
+    try:
+        with pytest.raises(WorkbookError) as ei:
+            get("accounts").func(book)
+        assert str(ei.value).startswith("'MRIO satellites'!H3: empty cell")
+        get("accounts").func(book, allow_empty_cells=True)
+    finally:
+        book.close()

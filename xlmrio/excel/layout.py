@@ -438,8 +438,12 @@ def read_satellite_grid(grid: Grid, table: MRIOTable, *, allow_empty: bool = Fal
         if unit == "":
             raise grid.error(i, hj + 1, f"missing unit for satellite {name!r}")
         vals = numeric_block(grid, i, c0, 1, len(cols), f"satellite {name!r}", allow_empty=allow_empty)[0]
-        hh = numeric_block(grid, i, fdc, 1, len(fd_cols), f"final-demand emissions of {name!r}",
-                           allow_empty=True)[0] if has_hh else None
+        hh = None
+        if has_hh:   # a satellite without direct final-demand emissions leaves all of its cells empty;
+            # a partly filled row follows the allow_empty_cells rule like every numeric block
+            blank = all(grid.get(i, fdc + k) in (None, "") for k in range(len(fd_cols)))
+            hh = np.zeros(len(fd_cols)) if blank else numeric_block(
+                grid, i, fdc, 1, len(fd_cols), f"final-demand emissions of {name!r}", allow_empty=allow_empty)[0]
         orphan = [k for k in range(len(cols)) if vals[k] != 0 and table.x[k] == 0]
         if orphan:
             k = orphan[0]
