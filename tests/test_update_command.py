@@ -163,3 +163,41 @@ def test_biproportional_refuses_constraints_it_cannot_use(tmp_path, method):
         assert sorted(s.name for s in book.sheets) == ["Constraints", "MRIO", "Target"]
     finally:
         book.close()
+
+
+def _set_option(book, key, value):
+    sh = book.sheets["Constraints"]
+    col = sh.range("A1:A40").value
+    sh.range((col.index(key) + 1, 2)).value = value
+    return f"'Constraints'!B{col.index(key) + 1}"
+
+
+def test_reference_region_bounds_from_the_constraints_sheet():
+    """Coefficient intervals from reference regions (METHODS §4.2) set on the Constraints sheet give the
+    same optimum as the core API; an unknown region is reported at its option cell."""
+    from xlmrio.excel.constraints import margins_of
+    from xlmrio.update import ReferenceRegions
+
+    book = xw.Book()
+    try:
+        write_inputs(book)
+        _set_option(book, "compare_with", None)
+        _set_option(book, "reference_table", "MRIO 2007")
+        _set_option(book, "reference_regions", "JPN, USA, EU, OHI")
+        _set_option(book, "reference_apply_to", "CHN")
+        _set_option(book, "reference_widen", 0.5)
+        get("update").func(book)
+        new = read_table(book, resolve(book, {"table": "MRIO 2002 updated"})).table
+        t0, t1 = xlmrio.datasets.demo(2002), xlmrio.datasets.demo(2007)
+        totals, known, aggs = margins_of(t1, t0, "MRIO 2007")
+        ref = ReferenceRegions(table=t1, regions=["JPN", "USA", "EU", "OHI"], apply_to=["CHN"], widen=0.5)
+        res = anais(t0, totals=totals, known_cells=known, aggregates=aggs, prior_scaling="columns",
+                    reference_regions=ref)
+        assert len(res.binding) > 0                  # the intervals bind: they shape this solution
+        assert_allclose(new.Z, res.table.Z, rtol=1e-6, atol=1e-6 * res.sigma)
+        where = _set_option(book, "reference_regions", "JPN, Atlantis")
+        with pytest.raises(WorkbookError) as ei:
+            get("update").func(book)
+        assert str(ei.value).startswith(f"{where}: reference_regions: unknown region(s) 'Atlantis'")
+    finally:
+        book.close()

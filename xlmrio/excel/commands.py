@@ -611,7 +611,11 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
         totals = {**t_tot, **totals}
         known = {**t_known, **known}  # cells given explicitly win over the target table's
         aggs = t_aggs + aggs
-    if not (totals or known or aggs or cons.coefficient_bounds):
+    reference = None
+    if opts.get("reference_table"):
+        reference = _reference_regions(book, s, cons, cname, prior)
+        ctx.inputs.add(opts["reference_table"])
+    if not (totals or known or aggs or cons.coefficient_bounds or reference):
         raise WorkbookError("no target information: fill in 'Known totals', 'Known cells', 'Aggregates' or "
                             "'Coefficient bounds', or name a table sheet in the option targets_from", cname, "A1")
     method = opts["method"]
@@ -621,9 +625,11 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
     if method == "anais":
         ctx.step("solving the ANAIS linear programmes (stage 1: largest deviation; stage 2: total deviation)")
         res = anais(prior, totals=totals or None, known_cells=known or None, aggregates=aggs or None,
-                    coefficient_bounds=cons.coefficient_bounds or None, rmax_mode=opts["rmax_mode"],
-                    objective=opts["objective"], zero_policy=opts["zero_policy"],
-                    prior_scaling=opts["prior_scaling"], eps_rel=float(opts["eps_rel"]), solver=opts["solver"])
+                    coefficient_bounds=cons.coefficient_bounds or None, reference_regions=reference,
+                    rmax_mode=opts["rmax_mode"], objective=opts["objective"], zero_policy=opts["zero_policy"],
+                    prior_scaling=opts["prior_scaling"], eps_rel=float(opts["eps_rel"]),
+                    eps_abs=float(opts["eps_abs"]), solver=opts["solver"], elastic=opts["elastic"] == "yes",
+                    time_limit=float(opts["time_limit"]) if opts["time_limit"] not in ("", None) else None)
         new = res.table
         money = prior.monetary_unit or "money units"
         rho_txt = (f"{res.rho:.6g} ({res.rho:.1%} of the prior value)" if opts["rmax_mode"] == "relative"
@@ -642,7 +648,8 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
                                 "targets_from", cname, "A1")
         unused = [name for name, items in (("Known totals", cons.totals), ("Known cells", cons.known_cells),
                                            ("Aggregates", cons.aggregates),
-                                           ("Coefficient bounds", cons.coefficient_bounds)) if items]
+                                           ("Coefficient bounds", cons.coefficient_bounds),
+                                           ("reference_table", reference)) if items]
         if unused:
             raise WorkbookError(f"{method.upper()} balances to the margins of '{opts['targets_from']}' only and "
                                 f"cannot use the section(s) {', '.join(unused)}; set method to anais, or clear "
@@ -692,6 +699,28 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
     sheets = [ResultSheet("Update", "update", h["title"], h["subtitle"], tables, notes, meta=h["meta"])]
     return sheets + table_sheets(name, "update", {**h, "title": f"Updated table ({method.upper()}) from "
                                                              f"{prior_src.description}", "notes": []}, new)
+
+
+def _reference_regions(book, s: dict, cons, cname: str, prior: MRIOTable):
+    """ReferenceRegions from the Constraints options (errors at the option's cell)."""
+    from ..update import ReferenceRegions
+
+    opts, cells = cons.options, cons.cells
+    ref = read_table(book, {**s, "table": opts["reference_table"], "table_file": ""}).table
+    regions, apply_to = opts.get("reference_regions") or [], opts.get("reference_apply_to") or []
+    for key, labels, table, what in (("reference_regions", regions, ref, "reference table"),
+                                     ("reference_apply_to", apply_to, prior, "prior table")):
+        if not labels:
+            raise WorkbookError(f"{key} is empty: list regions of the {what}, comma-separated", cname,
+                                cells.get(key, "A1"))
+        unknown = [r for r in labels if r not in table.regions]
+        if unknown:
+            raise WorkbookError(f"{key}: unknown region(s) {', '.join(map(repr, unknown))}; the {what} has "
+                                f"{', '.join(table.regions)}", cname, cells.get(key, "A1"))
+    if tuple(ref.sectors) != tuple(prior.sectors):
+        raise WorkbookError(f"the reference table '{opts['reference_table']}' must have the prior's sectors",
+                            cname, cells.get("reference_table", "A1"))
+    return ReferenceRegions(table=ref, regions=regions, apply_to=apply_to, widen=float(opts["reference_widen"]))
 
 
 def biproportional(prior: MRIOTable, target: MRIOTable, method: str):

@@ -9,7 +9,9 @@ up to the next blank row (any section may be left out)::
     targets_from    | MRIO 2007        (a table sheet: its total outputs, final-demand row sums and
                                         primary inputs become the targets)
     compare_with    | MRIO 2007        (a table sheet: report accuracy against it)
-    rmax_mode, objective, zero_policy, prior_scaling, solver, eps_rel
+    rmax_mode, objective, zero_policy, prior_scaling, solver, eps_rel, eps_abs, time_limit, elastic
+    reference_table, reference_regions, reference_apply_to, reference_widen
+                                       (coefficient intervals from regions of a reference table)
 
     Known totals
     Region | Sector | Total output
@@ -50,7 +52,27 @@ UPDATE_OPTIONS = {
     "prior_scaling": ("columns", ("none", "columns")),
     "solver": ("auto", ("auto", "pulp", "highs", "highs-ds", "highs-ipm", "network")),
     "eps_rel": (1e-6, ()),
+    "eps_abs": (1e-9, ()),
+    "time_limit": ("", ()),
+    "elastic": ("yes", ("yes", "no")),
+    "reference_table": ("", ()),
+    "reference_regions": ("", ()),
+    "reference_apply_to": ("", ()),
+    "reference_widen": (0.0, ()),
 }
+#: what the template's "Allowed" column says for options without a fixed list of choices
+ALLOWED = {
+    "targets_from": "(a table sheet name)", "compare_with": "(a table sheet name)",
+    "eps_rel": "number >= 0: stage 2 keeps rho <= rho*(1 + eps_rel) + eps_abs",
+    "eps_abs": "number >= 0 (units of the largest prior cell)",
+    "time_limit": "seconds per LP solve (empty: no limit)",
+    "reference_table": "(a table sheet name): coefficient intervals from its regions (METHODS §4.2)",
+    "reference_regions": "regions of the reference table, comma-separated",
+    "reference_apply_to": "regions of the prior whose columns get those intervals, comma-separated",
+    "reference_widen": "fraction to widen the intervals by, e.g. 0.1",
+}
+_NUMERIC = {"eps_rel", "eps_abs", "time_limit", "reference_widen"}
+_LISTS = {"reference_regions", "reference_apply_to"}
 
 
 @dataclass
@@ -58,6 +80,7 @@ class Constraints:
     """Target information read from the sheet (labels checked against the prior table)."""
 
     options: dict = field(default_factory=lambda: {k: v[0] for k, v in UPDATE_OPTIONS.items()})
+    cells: dict = field(default_factory=dict)      # option -> its value cell (for error messages)
     totals: dict = field(default_factory=dict)
     known_cells: dict = field(default_factory=dict)
     aggregates: list = field(default_factory=list)
@@ -153,10 +176,17 @@ def read_constraints(grid: Grid, prior: MRIOTable) -> Constraints:
             raise grid.error(i, 0, f"unknown update option {key!r}; known: {', '.join(UPDATE_OPTIONS)}")
         default, choices = UPDATE_OPTIONS[key]
         val = grid.get(i, 1)
+        out.cells[key] = cell(grid, i, 1)
         if val in (None, ""):
             continue
-        if key == "eps_rel":
-            out.options[key] = _number(grid, i, 1, "eps_rel")
+        if key in _NUMERIC:
+            num = _number(grid, i, 1, key)
+            if num < 0 or (key == "time_limit" and num == 0):
+                raise grid.error(i, 1, f"{key} must be {'above' if key == 'time_limit' else 'at least'} 0, not {num:g}")
+            out.options[key] = num
+            continue
+        if key in _LISTS:
+            out.options[key] = [p.strip() for p in _text(val).split(",") if p.strip()]
             continue
         val = _text(val)
         if choices and val not in choices:
@@ -243,7 +273,7 @@ def template_rows(prior: MRIOTable | None = None) -> list[list[Any]]:
     ex_r2, ex_s2 = (prior.regions[-1], prior.sectors[-1]) if prior is not None else ("R2", "S")
     rows: list[list[Any]] = [["Options", None, None, None, None], ["Option", "Value", "Allowed", None, None]]
     for k, (default, choices) in UPDATE_OPTIONS.items():
-        rows.append([k, default if default != "" else None, ", ".join(choices) or "(a table sheet name)", None, None])
+        rows.append([k, default if default != "" else None, ", ".join(choices) or ALLOWED.get(k, ""), None, None])
     rows += [[None] * 5,
              ["Known totals", None, None, None, None], ["Region", "Sector", "Total output", None, None],
              [None] * 5,
