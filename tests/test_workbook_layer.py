@@ -213,6 +213,10 @@ MALFORMED = {
     "settings_missing_table": (lambda wb: wb["Settings"].__setitem__("B2", "MRIO 1999"),
                                "no sheet or defined name called 'MRIO 1999'", "'Settings'!B2"),
     "empty_table_sheet": (lambda wb: [wb["MRIO"].delete_rows(1, 20)], "no table found", "'Settings'!B2"),
+    "settings_error_value": (lambda wb: wb["Settings"].__setitem__("B9", "#N/A"), "error value #N/A",
+                             "'Settings'!B9"),
+    "settings_negative_tolerance": (lambda wb: wb["Settings"].__setitem__("B20", -1), "invalid value -1",
+                                    "'Settings'!B20"),
     "settings_unknown_satellite": (lambda wb: wb["Settings"].__setitem__("B7", "NOX"), "unknown satellite 'NOX'",
                                    "'Settings'!B7"),
     "settings_missing_concordance": (lambda wb: wb["Settings"].__setitem__("B17", "Nope"),
@@ -497,3 +501,9 @@ def test_household_emission_cells_follow_the_empty_cell_rule(tmp_path):
         get("accounts").func(book, allow_empty_cells=True)
     finally:
         book.close()
+
+
+def test_cli_out_into_a_missing_folder_fails_before_running(clean_input, tmp_path, capsys):
+    code = main(["run", str(clean_input), "accounts", "--out", str(tmp_path / "nope" / "out.xlsx")])
+    err = capsys.readouterr().err
+    assert code == 2 and "does not exist" in err and err.count("\n") == 1 and ".tmp" not in err

@@ -82,6 +82,10 @@ def _run(args) -> int:
     out = Path(args.out) if args.out else src.with_name(f"{src.stem}-{cmd.name}.xlsx")
     if out.resolve() == src.resolve():
         raise XlmrioError("--out is the input workbook; xlmrio never modifies its input: choose another file")
+    if not out.resolve().parent.is_dir():
+        raise XlmrioError(f"--out {str(out)!r}: the folder {str(out.resolve().parent)!r} does not exist")
+    if out.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise XlmrioError(f"--out {out.name!r}: write an .xlsx (or .xlsm) file")
     from .excel.settings import OPTIONS
 
     options = {o.name: getattr(args, f"opt_{o.name}") for o in OPTIONS if getattr(args, f"opt_{o.name}") is not None}

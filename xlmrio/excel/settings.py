@@ -6,6 +6,7 @@ the defaults below.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,7 +83,10 @@ def convert(option: Option, value: Any, *, where: str = "") -> Any:
                 raise ValueError
             return int(f)
         if option.kind == "float":
-            return float(value)
+            f = float(value)
+            if not (math.isfinite(f) and f >= 0):       # tolerances, shares and prices are never negative
+                raise ValueError
+            return f
         if option.kind == "bool":
             if isinstance(value, bool):
                 return value
@@ -114,6 +118,9 @@ def defaults() -> dict[str, Any]:
     return {o.name: o.default for o in OPTIONS}
 
 
+_ERRORS = {"#N/A", "#DIV/0", "#VALUE", "#REF", "#NAME", "#NUM", "#NULL", "#SPILL", "#CALC", "#GETTING_DATA"}
+
+
 def read_settings(book) -> dict[str, Any]:
     """Options from the book's Settings sheet over the defaults (unknown options are an error)."""
     out = defaults()
@@ -122,7 +129,7 @@ def read_settings(book) -> dict[str, Any]:
     if SETTINGS_SHEET not in names:
         return out
     sheet = book.sheets[SETTINGS_SHEET]
-    values = sheet.used_range.options(ndim=2).value or []
+    values = sheet.used_range.options(ndim=2, err_to_str=True).value or []
     start = None
     for i, row in enumerate(values):
         if row and isinstance(row[0], str) and row[0].strip().lower() == "option":
@@ -142,6 +149,10 @@ def read_settings(book) -> dict[str, Any]:
             raise WorkbookError(f"unknown option {key!r}; known options: {', '.join(BY_NAME)}", SETTINGS_SHEET,
                                 f"A{r0 + i}")
         out[CELLS][key] = cell
+        raw = row[1] if len(row) > 1 else None
+        if isinstance(raw, str) and raw.startswith("#") and raw.rstrip("!?").upper() in _ERRORS:
+            raise WorkbookError(f"error value {raw} as the value of option {key!r}: enter a value or leave it "
+                                "empty for the default", SETTINGS_SHEET, cell)
         try:
             out[key] = convert(BY_NAME[key], row[1] if len(row) > 1 else None)
         except OptionError as exc:
