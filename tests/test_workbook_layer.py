@@ -185,6 +185,8 @@ MALFORMED = {
     "formula_without_cache": (lambda wb: wb["MRIO"].__setitem__("F8", "=2+3"), "has no cached value", "'MRIO'!F8"),
     "duplicated_row_label": (lambda wb: (wb["MRIO"].__setitem__("A6", "R1"), wb["MRIO"].__setitem__("B6", "M")),
                              "duplicated row label R1|M", "'MRIO'!A6"),
+    "missing_region_label": (lambda wb: wb["MRIO"].__setitem__("A7", None), "missing region label for sector 'M'",
+                             "'MRIO'!A7"),
     "missing_sector_label": (lambda wb: wb["MRIO"].__setitem__("B7", None), "missing sector label", "'MRIO'!B7"),
     "z_header_mismatch": (lambda wb: wb["MRIO"].__setitem__("E4", "X"), "does not match row label R2|M", "'MRIO'!E3"),
     "merged_header": (lambda wb: _merge(wb["MRIO"], "C3:D3"), "merged cells", "'MRIO'!D3"),

@@ -243,6 +243,10 @@ def read_table_grid(grid: Grid, *, allow_empty: bool = False, name: str | None =
     i = hi + 2
     while i < grid.nrows:
         r = _label(grid, i, hj, "region")
+        if r == "" and rows and _label(grid, i, hj + 1, "sector") != "" \
+                and any(grid.get(i, j) not in (None, "") for j in range(hj + 2, hj + 2 + len(rows) + 1)):
+            raise grid.error(i, hj, f"missing region label for sector {_label(grid, i, hj + 1, 'sector')!r} "
+                                    "(a row with numbers inside the table)")
         if r == "" or r.lower() in PRIMARY_MARKERS or r.lower() == TOTAL.lower():
             break
         s = _label(grid, i, hj + 1, "sector")
