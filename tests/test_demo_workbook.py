@@ -120,9 +120,10 @@ def test_transfer_sheet_equals_core(wb):
     from xlmrio.excel.demo import nine_groups
 
     g = r.impacts_by_group({a: b for a, b in nine_groups()[1:]}, "consumption")
-    tab = _block(wb["Transfer & leakage"], "Table 9b.", header_rows=2)
-    assert_allclose(tab.loc[regions].iloc[:, :g["IE"].shape[1]].astype(float), g["IE"], rtol=1e-12)
-    assert_allclose(tab.loc[regions].iloc[:, g["IE"].shape[1]:].astype(float), g["IVA"], rtol=1e-12)
+    tab = _block(wb["Transfer & leakage"], "Table 9b.")      # rows (measure, group), columns regions
+    n_ie = g["IE"].shape[1]
+    assert_allclose(tab[regions].iloc[:n_ie].astype(float).to_numpy(), g["IE"].T.to_numpy(), rtol=1e-12)
+    assert_allclose(tab[regions].iloc[n_ie:].astype(float).to_numpy(), g["IVA"].T.to_numpy(), rtol=1e-12)
 
 
 def test_aggregated_table_sheet_feeds_other_commands(demo_file, tmp_path):

@@ -395,7 +395,7 @@ def solve_network(P, *, eps_rel: float = 1e-6, eps_abs: float = 1e-9,
     verified_at_start = status0 == "optimal"
     if verified_at_start:
         phi = 0.0
-    if not verified_at_start:      # back to the phase-1 model: elastic slacks, zero cell costs
+    else:                          # back to the phase-1 model: elastic slacks, zero cell costs
         h.changeColsBounds(2 * m, sl, np.zeros(2 * m), np.full(2 * m, np.inf))
         h.changeColsCost(idx.size, idx, cost1)
     while not verified_at_start:

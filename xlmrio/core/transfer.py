@@ -209,19 +209,17 @@ class TransferResult:
             coefficients) and ``"IVA"`` (monetary unit). Summed over groups they give
             :attr:`impact_emissions` and :attr:`impact_va`.
         """
+        from .aggregation import concordance_matrix
+
         _check_variant(variant)
-        missing = [sec for sec in self.sectors if sec not in sector_groups]
-        if missing:
-            raise LabelError(f"the sector concordance has no group for {', '.join(map(repr, missing[:5]))}"
-                             + (f" and {len(missing) - 5} more" if len(missing) > 5 else ""))
-        groups = list(dict.fromkeys(str(sector_groups[sec]) for sec in self.sectors))
+        C, groups = concordance_matrix(self.sectors, {str(k): str(v) for k, v in sector_groups.items()
+                                                      if k in self.sectors})
         m, n = len(self.regions), len(self.sectors)
         net = self.pairwise_net_by_sector[variant].to_numpy().sum(axis=1).reshape(m, n)  # Σ_K N_i^{J←K}
         coefs = {"IVA": self.va_coefficients.to_numpy().reshape(m, n)}
         if self.carbon_coefficients is not None:
             coefs = {"IE": self.carbon_coefficients.to_numpy().reshape(m, n), **coefs}
-        G = np.array([[str(sector_groups[sec]) == g for g in groups] for sec in self.sectors], dtype=float)
-        parts = {(meas, g): (c * net) @ G[:, k] for meas, c in coefs.items() for k, g in enumerate(groups)}
+        parts = {(meas, g): (c * net) @ C[k] for meas, c in coefs.items() for k, g in enumerate(groups)}
         cols = pd.MultiIndex.from_tuples(list(parts), names=["measure", "group"])
         return pd.DataFrame(np.column_stack(list(parts.values())), index=pd.Index(self.regions, name="region"),
                             columns=cols)

@@ -64,14 +64,13 @@ def _sheet(ctx: Context, option: str):
     return book.sheets[name]
 
 
-#: options naming labels of the table or sheets, checked for the commands that use them
+#: options naming labels of the table, checked for the commands that use them
 _LABEL_OPTIONS = {"flows": ("focus_regions",), "efficiency": ("focus_regions", "efficiency_sector")}
-_SHEET_OPTIONS = {"accounts": ("sector_concordance",), "aggregate": ("sector_concordance", "region_concordance"),
-                  "transfer": ("sector_concordance", "coefficients_sheet", "deflator_sheet")}
 
 
 def _check_options(ctx: Context, command: str) -> None:
-    """Options naming table labels or sheets: an unknown one is reported at its Settings cell."""
+    """Options naming table labels: an unknown one is reported at its Settings cell (sheet options
+    are checked where they are read, by :func:`_sheet`)."""
     t, s = ctx.table, ctx.settings
     uses = _LABEL_OPTIONS.get(command, ())
     focus = (s.get("focus_regions") or []) if "focus_regions" in uses else []
@@ -83,10 +82,11 @@ def _check_options(ctx: Context, command: str) -> None:
     if sector is not None and sector not in t.sectors:
         raise st.option_error(s, "efficiency_sector", f"unknown sector {sector!r}; the table has "
                                                       f"{', '.join(t.sectors)}")
-    names = {sh.name for sh in ctx.step.book.sheets}
-    for opt in _SHEET_OPTIONS.get(command, ()):
-        if s.get(opt) and s[opt] not in names:
-            raise st.option_error(s, opt, f"sheet {s[opt]!r} (option {opt!r}) does not exist")
+
+
+def _concordance(ctx: Context, option: str) -> dict[str, str]:
+    """The concordance on the sheet named by *option* (missing sheet: error at the option's cell)."""
+    return read_concordance(ctx.step.book, _sheet(ctx, option).name)
 
 
 def _satellite(ctx: Context) -> str:
@@ -225,7 +225,7 @@ def _sector_groups(book, ctx: Context) -> dict | None:
     name = ctx.settings.get("sector_concordance") or ""
     if not name:
         return None
-    conc = read_concordance(book, name)
+    conc = _concordance(ctx, "sector_concordance")
     missing = [s for s in ctx.table.sectors if s not in conc]
     if missing:
         raise WorkbookError(f"sector concordance does not map {missing[:5]}", name, "A1")
@@ -309,11 +309,7 @@ def build_flows(ctx: Context, solver: LeontiefSolver | None = None) -> list[Resu
     Freg = aggregate_flows(F, "region")
     Fsec = aggregate_flows(F, "sector")
     net = net_inflow_from_flows(Freg)
-    focus = s.get("focus_regions") or None
-    if focus:
-        unknown = [r for r in focus if r not in t.regions]
-        if unknown:
-            raise OptionError(f"unknown focus region(s) {unknown}; the table has {list(t.regions)}")
+    focus = s.get("focus_regions") or None    # labels checked by _check_options
     matrix = F if s.get("flow_level", "region-sector") == "region-sector" else Freg
     sel = dict(top_k=s.get("top_k", 20))
     if s.get("cum_share") not in ("", None):
@@ -433,8 +429,8 @@ def efficiency(book, **options) -> list[str]:
 # ---------------------------------------------------------------------- aggregate
 def build_aggregate(book, ctx: Context) -> list[ResultSheet]:
     s = ctx.settings
-    smap = read_concordance(book, s["sector_concordance"]) if s.get("sector_concordance") else None
-    rmap = read_concordance(book, s["region_concordance"]) if s.get("region_concordance") else None
+    smap = _concordance(ctx, "sector_concordance") if s.get("sector_concordance") else None
+    rmap = _concordance(ctx, "region_concordance") if s.get("region_concordance") else None
     if smap is None and rmap is None:
         raise OptionError("set 'sector_concordance' and/or 'region_concordance' in the Settings sheet to a sheet "
                           "with two columns (label, group)")
@@ -547,15 +543,14 @@ def build_transfer(ctx: Context, t0_source: Source) -> list[ResultSheet]:
     ]
     groups = _sector_groups(ctx.step.book, ctx)
     if groups:
-        g = r.impacts_by_group(groups, main_v)
-        g.columns = pd.MultiIndex.from_tuples(
-            [(f"IE: own-coefficient emission impact ({cu})" if meas == "IE" else f"IVA: value-added impact ({money})",
-              grp) for meas, grp in g.columns], names=["measure", "sector group"])
-        g.loc["Total"] = g.sum()
-        tables.append(Table(f"Table 9b. Effects on own emissions and value added by sector group "
+        g = r.impacts_by_group(groups, main_v).T           # (measure, sector group) x region
+        g.index = pd.MultiIndex.from_tuples(
+            [(f"IE ({cu})" if meas == "IE" else f"IVA ({money})", grp) for meas, grp in g.index],
+            names=["measure", "sector group"])
+        g["Total"] = g.sum(axis=1)
+        tables.append(Table(f"Table 9b. Effects on own emissions (IE) and value added (IVA) by sector group "
                             f"('{s['sector_concordance']}' concordance, {vname[main_v]})", g,
-                            formats={c: ("money" if c[0].startswith("IVA") else "emissions") for c in g.columns},
-                            total_row=True))
+                            formats={"*": "money"}))
     if r.bloc_effects is not None:
         be = r.bloc_effects[variants]
         tables.append(Table(f"Table 10. Bloc {', '.join(r.bloc)}: internal vs external effects", be,

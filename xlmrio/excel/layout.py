@@ -222,6 +222,13 @@ class TableLayout:
     total_row: int | None
 
 
+def _balance_tol(ref: np.ndarray, rtol: float | None) -> np.ndarray:
+    """Per-entry tolerance of a balance check against *ref* (the Settings option balance_rtol)."""
+    if rtol is None:
+        return 1e-6 * np.maximum(np.abs(ref), 1.0)
+    return rtol * np.maximum(np.abs(ref), 1e-9 * np.abs(ref).max(initial=1.0))
+
+
 def read_table_grid(grid: Grid, *, allow_empty: bool = False, name: str | None = None, monetary_unit: str = "",
                     satellites: dict | None = None, balance_rtol: float | None = 1e-6) -> tuple[MRIOTable, TableLayout]:
     """Read an MRIO table in xlmrio's layout from *grid*.
@@ -372,7 +379,7 @@ def read_table_grid(grid: Grid, *, allow_empty: bool = False, name: str | None =
     if x is not None:
         # the Total output column must equal the row sums, and (with primary inputs) the column sums
         tc = special[TOTAL_OUTPUT]
-        tol_x = (1e-6 if balance_rtol is None else balance_rtol) * np.maximum(np.abs(x), 1e-9 * np.abs(x).max(initial=1.0))
+        tol_x = _balance_tol(x, balance_rtol)
         rows_sum = Z.sum(1) + Y.sum(1) + sum(vec[k] for k in (EXPORTS, OTHER) if k in vec)
         checks = [(rows_sum, "the row sum Z + final demand" + (" + exports" if EXPORTS in vec else "")
                    + (" + other" if OTHER in vec else ""))]
@@ -388,9 +395,7 @@ def read_table_grid(grid: Grid, *, allow_empty: bool = False, name: str | None =
     if total_row is not None:
         tot = numeric_block(grid, total_row, zc, 1, N, "the Total input row", allow_empty=allow_empty)[0]
         ref = x if x is not None else (Z.sum(0) + (V.sum(0) if V is not None else 0))
-        tol = 1e-6 * np.maximum(np.abs(ref), 1.0) if balance_rtol is None else \
-            balance_rtol * np.maximum(np.abs(ref), 1e-9 * np.abs(ref).max(initial=1.0))
-        bad = np.flatnonzero(np.abs(tot - ref) > tol)
+        bad = np.flatnonzero(np.abs(tot - ref) > _balance_tol(ref, balance_rtol))
         if bad.size:
             k = int(bad[0])
             raise grid.error(total_row, zc + k, f"Total input {tot[k]:.10g} of {region_sector(k)} does not match "

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import OptionError, WorkbookError
+from .layout import ERROR_VALUES
 
 SETTINGS_SHEET = "Settings"
 CELLS = "__cells__"  # settings[CELLS][option] = cell of the option's value in the Settings sheet
@@ -118,9 +119,6 @@ def defaults() -> dict[str, Any]:
     return {o.name: o.default for o in OPTIONS}
 
 
-_ERRORS = {"#N/A", "#DIV/0", "#VALUE", "#REF", "#NAME", "#NUM", "#NULL", "#SPILL", "#CALC", "#GETTING_DATA"}
-
-
 def read_settings(book) -> dict[str, Any]:
     """Options from the book's Settings sheet over the defaults (unknown options are an error)."""
     out = defaults()
@@ -150,7 +148,7 @@ def read_settings(book) -> dict[str, Any]:
                                 f"A{r0 + i}")
         out[CELLS][key] = cell
         raw = row[1] if len(row) > 1 else None
-        if isinstance(raw, str) and raw.startswith("#") and raw.rstrip("!?").upper() in _ERRORS:
+        if isinstance(raw, str) and raw.strip().upper() in ERROR_VALUES:
             raise WorkbookError(f"error value {raw} as the value of option {key!r}: enter a value or leave it "
                                 "empty for the default", SETTINGS_SHEET, cell)
         try:

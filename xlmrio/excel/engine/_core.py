@@ -534,23 +534,22 @@ def _with_cached_results(data: bytes, results: dict) -> bytes:
     """Put cached formula results back into a workbook openpyxl wrote (it writes ``<v/>``), so
     readers that do not recalculate (pandas, this engine, a later ``xlmrio run``) see the values the
     input file had. Only cells whose formula was not rewritten are given a result."""
+    import xml.etree.ElementTree as ET
     import zipfile
-    from xml.sax.saxutils import escape, unescape
+    from xml.sax.saxutils import escape
 
     from openpyxl.utils.cell import column_index_from_string
 
     zin = zipfile.ZipFile(io.BytesIO(data))
-    wbxml = zin.read("xl/workbook.xml").decode("utf-8")
-    rels = zin.read("xl/_rels/workbook.xml.rels").decode("utf-8")
-    targets = dict(re.findall(r'<Relationship[^>]*Id="([^"]+)"[^>]*Target="([^"]+)"', rels))
-    targets.update({i: t for t, i in re.findall(r'<Relationship[^>]*Target="([^"]+)"[^>]*Id="([^"]+)"', rels)})
+    # sheet title -> its part, through the workbook's relationships
+    targets = {rel.get("Id"): rel.get("Target") for rel in ET.fromstring(zin.read("xl/_rels/workbook.xml.rels"))}
+    rid = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
     parts = {}
-    for attrs in re.findall(r"<sheet ([^>]*)/>", wbxml):
-        name = re.search(r'name="([^"]*)"', attrs)
-        rid = re.search(r'r:id="([^"]*)"', attrs) or re.search(r'id="([^"]*)"', attrs)
-        if name and rid and rid.group(1) in targets:
-            title = unescape(name.group(1), {"&quot;": '"', "&apos;": "'"})
-            parts["xl/" + targets[rid.group(1)].lstrip("/").removeprefix("xl/")] = title
+    for sh in ET.fromstring(zin.read("xl/workbook.xml")).iter(
+            "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}sheet"):
+        target = targets.get(sh.get(rid))
+        if target:
+            parts["xl/" + target.lstrip("/").removeprefix("xl/")] = sh.get("name")
 
     def cell_xml(m, vals):
         col, row, attrs, f = m.group(1), int(m.group(2)), m.group(3), m.group(4)
