@@ -1,0 +1,127 @@
+"""What every command shares: the :class:`Context` (settings, table source, progress), option checks
+reported at their Settings cell, the result-sheet header, and :func:`finish`, which writes the results.
+
+Each command module builds every :class:`~xlmrio.excel.report.ResultSheet` first and only then writes
+them with :func:`~xlmrio.excel.report.write_results` — inputs are never overwritten and a failed run
+writes nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ...core.table import MRIOTable
+from ...errors import OptionError, WorkbookError
+from .. import settings as st
+from ..progress import Steps
+from ..reader import Source, read_concordance, read_table
+from ..report import ResultSheet, meta_line, sheet_text, subtitle, write_results
+
+
+
+@dataclass
+class Context:
+    settings: dict
+    source: Source
+    step: Steps
+    inputs: set = field(default_factory=set)   # further sheets a command read (never replaced by its results)
+
+    @property
+    def table(self) -> MRIOTable:
+        return self.source.table
+
+
+def open_context(book, options: dict, command: str) -> Context:
+    step = Steps(book, command)
+    step("reading settings")
+    settings = st.resolve(book, options)
+    step("reading the table")
+    source = read_table(book, settings)
+    step(f"read {source.table.m} regions x {source.table.n} sectors from {source.description}")
+    ctx = Context(settings, source, step)
+    _check_options(ctx, command)
+    return ctx
+
+
+def option_sheet(ctx: Context, option: str):
+    """The sheet named by *option* (error at the option's Settings cell when it does not exist)."""
+    name = ctx.settings.get(option)
+    book = ctx.step.book
+    if name not in [sh.name for sh in book.sheets]:
+        raise st.option_error(ctx.settings, option, f"sheet {name!r} (option {option!r}) does not exist")
+    return book.sheets[name]
+
+
+#: options naming labels of the table, checked for the commands that use them
+_LABEL_OPTIONS = {"flows": ("focus_regions",), "efficiency": ("focus_regions", "efficiency_sector")}
+
+
+def _check_options(ctx: Context, command: str) -> None:
+    """Options naming table labels: an unknown one is reported at its Settings cell (sheet options
+    are checked where they are read, by :func:`option_sheet`)."""
+    t, s = ctx.table, ctx.settings
+    uses = _LABEL_OPTIONS.get(command, ())
+    focus = (s.get("focus_regions") or []) if "focus_regions" in uses else []
+    unknown = [r for r in focus if r not in t.regions]
+    if unknown:
+        raise st.option_error(s, "focus_regions", f"unknown focus region(s) {', '.join(map(repr, unknown))}; the "
+                                                  f"table has {', '.join(t.regions)}")
+    sector = (s.get("efficiency_sector") or None) if "efficiency_sector" in uses else None
+    if sector is not None and sector not in t.sectors:
+        raise st.option_error(s, "efficiency_sector", f"unknown sector {sector!r}; the table has "
+                                                      f"{', '.join(t.sectors)}")
+
+
+def concordance(ctx: Context, option: str) -> dict[str, str]:
+    """The concordance on the sheet named by *option* (missing sheet: error at the option's cell)."""
+    return read_concordance(ctx.step.book, option_sheet(ctx, option).name)
+
+
+def satellite_of(ctx: Context) -> str:
+    t = ctx.table
+    name = ctx.settings.get("satellite") or None
+    if not t.satellites:
+        raise WorkbookError(f"the table on {ctx.source.description} has no satellite accounts: add a sheet "
+                            f"'{ctx.source.sheet} satellites' (Satellite | Unit | one column per region-sector)")
+    try:
+        return t.satellite_name(name)
+    except OptionError as exc:
+        raise st.option_error(ctx.settings, "satellite", str(exc)) from None
+
+
+def header(ctx: Context, sheet: str, command: str, **fields) -> dict:
+    t = ctx.table
+    fields.setdefault("source", ctx.source.description)
+    fields.setdefault("money", t.monetary_unit or "money unit")
+    txt = sheet_text(sheet, **fields)
+    sat = fields.get("satellite", "")
+    unit = t.satellites[sat].unit if sat in t.satellites else ""
+    sub = subtitle(txt["method"], satellite=sat, unit=unit, basis=fields.get("basis_label", ""),
+                   source=ctx.source.description)
+    return {"title": txt["title"], "subtitle": sub, "notes": txt["notes"], "meta": meta_line(command)}
+
+
+def finish(book, ctx: Context, sheets: list[ResultSheet]) -> list[str]:
+    ctx.step("writing results")
+    sheet_names = {sh.name for sh in book.sheets}
+    read = {ctx.source.sheet, f"{ctx.source.sheet} satellites"} | ctx.inputs | {
+        v for v in ctx.settings.values() if isinstance(v, str) and v in sheet_names}
+    names = write_results(book, sheets, progress=ctx.step, keep=read & sheet_names)
+    ctx.step(f"done: {', '.join(names)}")
+    return names
+
+
+def labels_frame(t: MRIOTable, data: dict) -> pd.DataFrame:
+    return pd.DataFrame(data, index=t.index)
+
+
+def sector_groups(book, ctx: Context) -> dict | None:
+    name = ctx.settings.get("sector_concordance") or ""
+    if not name:
+        return None
+    conc = concordance(ctx, "sector_concordance")
+    missing = [s for s in ctx.table.sectors if s not in conc]
+    if missing:
+        raise WorkbookError(f"sector concordance does not map {missing[:5]}", name, "A1")
+    return conc

@@ -1,0 +1,70 @@
+"""Embodied flows: F between regions and region-sectors, net inflow and the top flows."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ...core.flows import aggregate_flows, embodied_flows, net_inflow_from_flows, top_flows
+from ...core.leontief import LeontiefSolver
+from ..registry import register
+from ..report import Chart, ResultSheet, Table
+from .context import Context, finish, header, open_context, satellite_of
+
+
+def build_flows(ctx: Context, solver: LeontiefSolver | None = None) -> list[ResultSheet]:
+    t = ctx.table
+    sat = satellite_of(ctx)
+    unit = t.satellites[sat].unit
+    s = ctx.settings
+    ctx.step("forming L and the embodied-flow matrix F")
+    F = embodied_flows(t, sat, solver=solver)
+    Freg = aggregate_flows(F, "region")
+    Fsec = aggregate_flows(F, "sector")
+    net = net_inflow_from_flows(Freg)
+    focus = s.get("focus_regions") or None    # labels checked by _check_options
+    matrix = F if s.get("flow_level", "region-sector") == "region-sector" else Freg
+    sel = dict(top_k=s.get("top_k", 20))
+    if s.get("cum_share") not in ("", None):
+        sel = dict(cum_share=float(s["cum_share"]))
+    edges = top_flows(matrix, sources=focus, targets=focus, **sel)
+    edges.index = pd.RangeIndex(1, len(edges) + 1, name="rank")
+    edges_out = edges.rename(columns={"source_region": "from region", "source_sector": "from sector",
+                                      "target_region": "to region", "target_sector": "to sector",
+                                      "value": f"flow ({unit})", "share": "share", "cum_share": "cumulative share"})
+    if s.get("flow_level") == "region":
+        edges_out = edges_out.drop(columns=["from sector", "to sector"])
+    Freg_out = Freg.copy()
+    Freg_out["Total"] = Freg_out.sum(axis=1)
+    Freg_out.loc["Total"] = Freg_out.sum(axis=0)
+    net_df = pd.DataFrame({"outflow to other regions": Freg.sum(axis=1) - np.diag(Freg),
+                           "inflow from other regions": Freg.sum(axis=0) - np.diag(Freg), "net inflow (F basis)": net})
+    net_df.index.name = "region"
+    chart_df = edges_out.copy()
+    chart_df.index = [f"{a}→{b}" if s.get("flow_level") == "region" else f"{a}|{c}→{b}|{d}"
+                      for a, b, c, d in zip(edges["source_region"], edges["target_region"], edges["source_sector"],
+                                            edges["target_sector"])]
+    chart_df.index.name = "flow"
+    h = header(ctx, "Flows", "flows", satellite=sat)
+    sel_txt = f"cumulative share {sel['cum_share']:.0%}" if "cum_share" in sel else f"top {sel['top_k']}"
+    tables = [
+        Table(f"Table 1. Embodied flows between regions, F_reg ({unit})", Freg_out, formats={"*": "emissions"}),
+        Table(f"Table 2. Net embodied inflow from F by region ({unit}; basis: embodied flows F)", net_df,
+              formats={"*": "emissions"}),
+        Table(f"Table 3. Top inter-region flows ({sel_txt}; excl. flows within a region; {unit})", edges_out,
+              formats={f"flow ({unit})": "emissions", "share": "share", "cumulative share": "share"},
+              note=f"Shares are of the {edges.attrs['total']:,.1f} {unit} of all inter-region flows at this level."),
+        Table(f"Table 4. Embodied flows between sectors, F_sec ({unit})", Fsec, formats={"*": "emissions"}),
+    ]
+    charts = [Chart(f"Top embodied {sat} flows ({unit})", 0, [f"flow ({unit})"], kind="bar_clustered", max_rows=20,
+                    data=chart_df.head(20).iloc[::-1],  # Excel draws bar charts bottom-up: largest on top
+                    height=420.0)]
+    notes = h["notes"] + [f"Linkage strength 1'F1 = {F.to_numpy().sum():,.1f} {unit} (not total emissions)."]
+    return [ResultSheet("Flows", "flows", h["title"], h["subtitle"], tables, notes, charts, meta=h["meta"])]
+
+
+@register("flows", label="Embodied flows", group="Accounts", image="DiagramRadialInsertClassic",
+          help="Embodied-emission flows F between regions and sectors, net inflow, top flows for network charts")
+def flows(book, **options) -> list[str]:
+    ctx = open_context(book, options, "flows")
+    with ctx.step:
+        return finish(book, ctx, build_flows(ctx))

@@ -1,0 +1,128 @@
+"""Transfer & leakage: industrial transfer, carbon transfer and carbon leakage between two table years."""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..reader import Source, read_table
+from ..registry import register
+from ..report import Chart, ResultSheet, Table
+from .context import Context, finish, header, open_context, option_sheet, satellite_of, sector_groups
+
+
+def build_transfer(ctx: Context, t0_source: Source) -> list[ResultSheet]:
+    from ...core.transfer import industrial_transfer
+    from ..reader import sheet_grid
+    from ..transfer_inputs import read_coefficients, read_deflators
+
+    t0, t1 = t0_source.table, ctx.table
+    sat = satellite_of(ctx)
+    s = ctx.settings
+    ctx.step(f"demand-attributed output of {t0_source.description} and {ctx.source.description}")
+    y0, y1 = t0_source.sheet or "t0", ctx.source.sheet or "t1"
+    coef = defl = None
+    if s.get("coefficients_sheet"):
+        coef = read_coefficients(sheet_grid(option_sheet(ctx, "coefficients_sheet")), t1)
+        if s.get("coefficients_unit"):
+            coef = (coef, s["coefficients_unit"])
+    if s.get("deflator_sheet"):
+        defl = read_deflators(sheet_grid(option_sheet(ctx, "deflator_sheet")), t1)
+    r = industrial_transfer(t0, t1, sat, coefficients_year=s.get("transfer_coefficients", "t1"),
+                            coefficients=coef, deflator=defl, bloc=s.get("bloc") or None, years=(y0, y1))
+    money, cu = r.monetary_unit or "money unit", r.carbon_unit
+    has_exports = t0.exports is not None or t1.exports is not None
+    variants = ["consumption", "export", "total"] if has_exports else ["consumption"]
+    vname = {"consumption": "consumption-driven", "export": "export-driven", "total": "total"}
+
+    top = r.top_sectors(5, "total" if has_exports else "consumption")
+    top["rank"] = ["#" + str(k) for k in top["rank"]]
+    tops = {}
+    for d in ("in", "out"):
+        part = top[top["direction"] == d].set_index(["region", "rank"])[["sector", "value"]]
+        tops[d] = part.rename(columns={"value": f"net transfer ({money})" if d == "in" else
+                                       f"net transfer out ({money})"})
+    S = r.coefficients_by_sector()
+    hl = r.top_coefficients(3)
+    t3 = r.table3()
+    t3 = t3.loc[:, [(m, v) for m in ("NX", "NC") for v in variants if (m, v) in t3.columns]]
+    t3.columns = pd.MultiIndex.from_tuples([(f"net transfer NX ({money})" if m == "NX" else f"net carbon transfer NC ({cu})",
+                                             vname[v]) for m, v in t3.columns], names=["measure", "variant"])
+    t3.loc["Total"] = t3.sum()
+    share = r.transfer_in_share.loc[:, [(k, v) for k in ("industry", "carbon") for v in variants]]
+    share.columns = pd.MultiIndex.from_tuples([(f"{k} transfer-in", vname[v]) for k, v in share.columns],
+                                              names=["kind", "variant"])
+    share.loc["Total"] = share.sum()
+    drv = r.emissions_by_driver
+    keep = [c for c in drv.columns if has_exports or c[1] != "export"]
+    drv = drv[keep].copy()
+    drv.columns = pd.MultiIndex.from_tuples([({"t0": y0, "t1": y1}.get(y, y), d) for y, d in drv.columns],
+                                            names=["year", "driver"])
+    drv.loc["Total"] = drv.sum()
+    main_v = "total" if has_exports else "consumption"
+    pair = r.pairwise_net[main_v].copy()
+    pairc = r.pairwise_net_carbon[main_v].copy()
+    lam = r.leakage_by_variant[main_v].copy()
+    for df in (pair, pairc, lam):
+        df.index.name, df.columns.name = "region J (receiving)", "partner K"
+    imp = pd.DataFrame({f"IE: own-coefficient emission impact ({cu})": r.impact_emissions[main_v],
+                        f"IVA: value-added impact ({money})": r.impact_va[main_v],
+                        f"net carbon transfer NC ({cu})": r.net_carbon[main_v]})
+    imp.index.name = "region"
+    tables = [
+        Table(f"Table 1a. Sectors with the largest net transfer in, {vname[main_v]} ({money})", tops["in"],
+              formats={"sector": "text", "*": "money"}),
+        Table(f"Table 1b. Sectors with the largest net transfer out, {vname[main_v]} ({money}, magnitudes)",
+              tops["out"], formats={"sector": "text", "*": "money"}),
+        Table(f"Table 2. Carbon coefficients S ({r.coefficients_unit}; top 3 per region marked)", S,
+              formats={"*": "intensity"}, highlight=hl),
+        Table("Table 3. Net industrial and carbon transfer by region (positive = inflow)", t3,
+              formats={"*": "money"}, total_row=True),
+        Table("Table 4. Shares of gross transfer-in (each column sums to 100 %)", share, formats={"*": "share"},
+              total_row=True),
+        Table(f"Table 5. Emissions of output by demand driver and year ({cu})", drv, formats={"*": "emissions"},
+              total_row=True),
+        Table(f"Table 6. Pairwise net transfer N(J←K), {vname[main_v]} ({money})", pair, formats={"*": "money"}),
+        Table(f"Table 7. Pairwise net carbon transfer NC(J←K), {vname[main_v]} ({cu})", pairc,
+              formats={"*": "emissions"}),
+        Table(f"Table 8. Carbon leakage Λ(J,K), {vname[main_v]} ({cu}; symmetric)", lam, formats={"*": "emissions"}),
+        Table(f"Table 9. Effects of the transfers on each region's own emissions and value added ({vname[main_v]})",
+              imp, formats={c: ("money" if "IVA" in c else "emissions") for c in imp.columns}),
+    ]
+    groups = sector_groups(ctx.step.book, ctx)
+    if groups:
+        g = r.impacts_by_group(groups, main_v).T           # (measure, sector group) x region
+        g.index = pd.MultiIndex.from_tuples(
+            [(f"IE ({cu})" if meas == "IE" else f"IVA ({money})", grp) for meas, grp in g.index],
+            names=["measure", "sector group"])
+        g["Total"] = g.sum(axis=1)
+        tables.append(Table(f"Table 9b. Effects on own emissions (IE) and value added (IVA) by sector group "
+                            f"('{s['sector_concordance']}' concordance, {vname[main_v]})", g,
+                            formats={"*": "money"}))
+    if r.bloc_effects is not None:
+        be = r.bloc_effects[variants]
+        tables.append(Table(f"Table 10. Bloc {', '.join(r.bloc)}: internal vs external effects", be,
+                            formats={"*": "money"}))
+    chart_df = pd.DataFrame({f"net carbon transfer NC ({cu})": r.net_carbon[main_v]})
+    chart_df.index.name = "region"
+    charts = [Chart(f"Net carbon transfer by region, {y0} → {y1} ({cu})", 0, [f"net carbon transfer NC ({cu})"],
+                    data=chart_df)]
+    coef_year = y1 if s.get("transfer_coefficients", "t1") == "t1" else y0
+    if coef is not None:
+        coef_year = f"sheet '{s['coefficients_sheet']}'"
+    h = header(ctx, "Transfer & leakage", "transfer", satellite=sat, coef_year=coef_year,
+                source=f"{t0_source.description} → {ctx.source.description}")
+    price_note = (f"Prices: {r.price_basis} (deflators from sheet '{s['deflator_sheet']}')." if defl is not None else
+                  f"Prices: {r.price_basis}. Changes between table years in current prices mix real change and "
+                  "inflation; name a deflator sheet in the option deflator_sheet to remove it.")
+    notes = h["notes"] + [price_note] + list(r.notes)
+    return [ResultSheet("Transfer & leakage", "transfer", h["title"], h["subtitle"], tables, notes, charts,
+                        meta=h["meta"])]
+
+
+@register("transfer", label="Transfer & leakage", group="Transfer", image="ArrowsMoreMenu",
+          help="Industrial transfer, carbon transfer and carbon leakage between two table years (table_t0 -> table)")
+def transfer(book, **options) -> list[str]:
+    ctx = open_context(book, options, "transfer")
+    with ctx.step:
+        ctx.step("reading the earlier table")
+        t0_source = read_table(book, ctx.settings, which="table_t0")
+        return finish(book, ctx, build_transfer(ctx, t0_source))
