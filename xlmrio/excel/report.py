@@ -76,11 +76,13 @@ class Table:
     highlight: pd.DataFrame | None = None
     total_row: bool = False
     grid: list | None = None  # raw cells in xlmrio's input layout (two header rows), written as they are
+    reading: str = ""  # one plain-language line telling the reader what the table shows
 
 
 @dataclass
 class Chart:
-    """A native chart of a table's columns: ``kind`` in column_clustered, bar_clustered, xy_scatter."""
+    """A native chart of a table's columns: ``kind`` in column_clustered, bar_clustered, column_stacked,
+    bar_stacked, xy_scatter; ``x_title``/``y_title`` name the axes with their units."""
 
     title: str
     table: int
@@ -91,6 +93,8 @@ class Chart:
     rows: list | None = None  # index labels to plot (default: the first max_rows rows)
     data: pd.DataFrame | None = None  # plot this frame instead of a table of the sheet
     height: float = 300.0
+    x_title: str = ""  # category axis (bar/column) or x axis (scatter), with units
+    y_title: str = ""  # value axis, with units
 
 
 @dataclass
@@ -105,6 +109,9 @@ class ResultSheet:
     notes: list[str] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
     meta: str = ""
+    kind: str = "result"  # tab colour and Contents group: "result", "diagnostics" or "table" (input layout)
+    source: str = ""  # what the sheet was computed from, for the Contents sheet
+    key_figures: list = field(default_factory=list)  # (label, value, unit) shown on the Contents sheet
 
 
 def subtitle(method: str, *, satellite: str = "", unit: str = "", basis: str = "", source: str = "") -> str:
