@@ -104,16 +104,33 @@ def _cells(a):
     return tuple(tuple(None if (isinstance(v, float) and np.isnan(v)) else v for v in row) for row in a)
 
 
-def call(f, *values):
-    """What xlwings.udfs.call_udf does around the Python function (without COM)."""
+class FakeRange:
+    """Stand-in for the xlwings range of a cell (what ``caller`` or a ``"range"`` argument is)."""
+
+    def __init__(self, address, sheet="Sheet1", book="Book1.xlsx"):
+        self.address = address
+        self.sheet = types.SimpleNamespace(name=sheet, book=types.SimpleNamespace(name=book))
+
+
+def call(f, *values, caller=None):
+    """What xlwings.udfs.call_udf does around the Python function (without COM): the VBA wrapper
+    passes ``Nothing`` for the reserved ``caller`` argument, which xlwings replaces with the calling
+    cell; an omitted optional argument arrives as COM's "missing" code; a range reference is read
+    through the argument's converter, a value through the same converter without a range."""
     from xlwings import conversion
 
     info = f.__xlfunc__
+    values = list(values)
+    for ai in info["args"]:
+        if ai["name"] == "caller":
+            values.insert(ai["pos"], caller)
     args = []
     for i, value in enumerate(values):
         ai = info["args"][i]
         if isinstance(value, int) and value == MISSING:
             args.append(ai.get("optional"))
+        elif isinstance(value, FakeRange) and ai["name"] != "caller":
+            args.append(conversion.read(value, None, ai["options"]))
         else:
             args.append(conversion.read(None, value, ai["options"]))
     ret = f(*args)
@@ -136,6 +153,7 @@ def test_real_decorators_and_argument_help(xl):
         info = f.__xlfunc__
         assert info["category"] == "xlmrio"
         assert info["ret"]["doc"] and "Python function" not in info["ret"]["doc"]
+        assert info["args"][-1]["name"] == "caller"  # xlwings' reserved argument, hidden in Excel
         for a in info["args"]:
             assert not a["doc"].startswith("Positional argument"), (f.__name__, a["name"])
             assert len(a["doc"]) <= 255 and a["doc"].isascii()
@@ -233,8 +251,9 @@ def test_empty_and_text_cells_are_located(xl):
 
 
 def test_vba_wrapper_text_from_xlwings(xl):
-    """xlwings' own generator declares each MRIO_ function with its arguments, and the add-in
-    embeds exactly that text."""
+    """xlwings' own generator declares each MRIO_ function with its arguments (the reserved
+    ``caller`` as ``Nothing``, the function-wizard guard for heavy functions), and the add-in embeds
+    exactly that text, with each result passed through ``MrioResult`` (text -> #VALUE!)."""
     xu, mu = xl
     from xlmrio.excel import addin
 
@@ -245,12 +264,20 @@ def test_vba_wrapper_text_from_xlwings(xl):
     assert 'Function MRIO_LEONTIEF(A, Optional x)' in text
     assert 'Function MRIO_FOOTPRINT(Z, x, g, Y, Optional by_emitter)' in text
     assert 'Function MRIO_RAS(Z0, u, v, Optional tol, Optional maxiter)' in text
-    assert 'MRIO_FLOWS = XLPy.CallUDF("xlmrio.excel.udfs", "MRIO_FLOWS", Array(Z, x, g), ActiveWorkbook, ' \
-           'Application.Caller)' in text
+    assert 'Function MRIO_ERROR(Optional cell)' in text
+    assert 'MRIO_FLOWS = XLPy.CallUDF("xlmrio.excel.udfs", "MRIO_FLOWS", Array(Z, x, g, Nothing), ' \
+           'ActiveWorkbook, Application.Caller)' in text
     for f in mu.UDFS:
-        args = ", ".join(("Optional " if "optional" in a else "") + a["name"] for a in f.__xlfunc__["args"])
+        args = ", ".join(("Optional " if "optional" in a else "") + a["name"] for a in f.__xlfunc__["args"]
+                         if a["name"] != "caller")
         assert f"Function {f.__name__}({args})" in text
-    assert text == addin.udf_wrappers_vba([f.__xlmrio_udf__ for f in sorted(mu.UDFS, key=lambda f: f.__name__)])
+    ours = addin.udf_wrappers_vba([f.__xlmrio_udf__ for f in sorted(mu.UDFS, key=lambda f: f.__name__)])
+    helper = ours[ours.index("Private Function MrioResult"):]
+    expected = "\n".join(line.replace("= XLPy.CallUDF(", "= MrioResult(XLPy.CallUDF(") + ")"
+                         if "= XLPy.CallUDF(" in line else line for line in text.split("\n"))
+    assert ours == expected + helper
+    assert 'If Left$(r, 9) = "#XLMRIO! " Then' in helper and "MrioResult = CVErr(2015)" in helper  # #VALUE!
+    assert mu.ERROR_PREFIX == "#XLMRIO! " and len(mu.ERROR_PREFIX) == 9
 
 
 def test_plain_import_without_windows_modules():

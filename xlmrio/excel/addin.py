@@ -145,28 +145,48 @@ def udf_specs() -> list[dict]:
 
 def udf_wrappers_vba(specs: Iterable[dict] | None = None, module_name: str = UDF_MODULE) -> str:
     """VBA wrappers of the UDFs, in the exact form ``xlwings.udfs.generate_vba_wrapper`` writes
-    for an ``.xlam`` (``XLPy.CallUDF(..., ActiveWorkbook, Application.Caller)``)."""
+    for an ``.xlam`` (``XLPy.CallUDF(..., ActiveWorkbook, Application.Caller)``; the function-wizard
+    guard for ``call_in_wizard=False``; ``Nothing`` for the reserved ``caller`` argument), except
+    that the result passes through ``MrioResult``: a one-cell ``#XLMRIO! <message>`` text becomes
+    ``#VALUE!`` (``CVErr(2015)``) so ``SUM``/``ISERROR``/``IFERROR`` see an error (the message:
+    ``=MRIO_ERROR(cell)``)."""
     specs = udf_specs() if specs is None else list(specs)
     out = []
     for s in specs:
         sig = []
         for a in s["args"]:
             sig.append(("Optional " if a["optional"] else "") + a["name"])
-        args = "Array(" + ", ".join(a["name"] for a in s["args"]) + ")"
+        args = "Array(" + ", ".join([a["name"] for a in s["args"]] + (["Nothing"] if s.get("caller") else [])) + ")"
         name = s["name"]
+        out += [f"Function {name}({', '.join(sig)})"]
+        if not s.get("call_in_wizard", True):
+            out += ['    If (Not Application.CommandBars("Standard").Controls(1).Enabled) Then Exit Function']
         out += [
-            f"Function {name}({', '.join(sig)})",
             '    #If App = "Microsoft Excel" Then',
             "        If TypeOf Application.Caller Is Range Then On Error GoTo failed",
-            f'        {name} = XLPy.CallUDF("{module_name}", "{name}", {args}, ActiveWorkbook, '
-            "Application.Caller)",
+            f'        {name} = MrioResult(XLPy.CallUDF("{module_name}", "{name}", {args}, ActiveWorkbook, '
+            "Application.Caller))",
             "        Exit Function",
             "    #Else",
-            f'        {name} = XLPy.CallUDF("{module_name}", "{name}", {args})',
+            f'        {name} = MrioResult(XLPy.CallUDF("{module_name}", "{name}", {args}))',
             "        Exit Function",
             "    #End If",
             "failed:",
             f"    {name} = Err.Description",
+            "End Function",
+            "",
+        ]
+    if out:
+        out += [
+            "Private Function MrioResult(r As Variant) As Variant",
+            '    \' "#XLMRIO! <message>" (bad input) becomes #VALUE!; =MRIO_ERROR(cell) shows the message',
+            "    If VarType(r) = vbString Then",
+            '        If Left$(r, 9) = "#XLMRIO! " Then',
+            "            MrioResult = CVErr(2015)",
+            "            Exit Function",
+            "        End If",
+            "    End If",
+            "    MrioResult = r",
             "End Function",
             "",
         ]

@@ -25,6 +25,7 @@ _ARG_OPTIONS = {
     "number": "float",
     "integer": "float",
     "flag": "bool",
+    "cell": "None",  # MRIO_ERROR's cell: Lite passes a value, so MRIO_ERROR gives the latest message
 }
 
 

@@ -1,8 +1,20 @@
 """Worksheet functions (UDFs) for the core methods, prefixed ``MRIO_``.
 
 Each function takes worksheet ranges and returns an array that spills in Excel 365. Inputs are
-read by xlwings as 2-D numpy arrays (empty cells become NaN); bad arguments return a short text
-such as ``#XLMRIO! x is 0 in column 3 but Z has inputs there`` instead of a traceback.
+read by xlwings as 2-D numpy arrays (empty cells become NaN, error cells their text such as
+``#N/A``) and checked with whole-array operations; a bad argument is named with its 1-based row
+and column.
+
+Errors Excel can see: a failing function returns the one-cell text ``#XLMRIO! <message>``; the
+add-in's VBA wrapper turns that text into ``#VALUE!`` (so ``SUM``, ``ISERROR`` and ``IFERROR``
+behave), and :data:`ERRORS` keeps the message for the calling cell, which ``=MRIO_ERROR(cell)``
+shows. Under xlwings Lite (Pyodide) the function raises instead, which Lite shows as ``#VALUE!``
+with the message. Plain Python callers get the text.
+
+Speed: ``I − A`` is factorised once per distinct ``A`` (content hash) and kept in a small LRU
+cache (:data:`SOLVERS`), so ``MRIO_MULTIPLIERS`` and ``MRIO_FOOTPRINT`` on the same ranges share
+one LU. Heavy functions are registered with xlwings' ``call_in_wizard=False``: the VBA wrapper
+returns at once while the Function Arguments dialog is open (desktop Excel; no-op elsewhere).
 
 The functions stay thin: the arithmetic lives in :mod:`xlmrio.core` (coefficients, Leontief
 inverse, multipliers, flows) and :mod:`xlmrio.update` (RAS, GRAS).
@@ -15,6 +27,12 @@ the VBA wrappers and function-wizard help, and :mod:`xlmrio.excel.lite` writes x
 from __future__ import annotations
 
 import functools
+import hashlib
+import inspect
+import sys
+import threading
+import time
+from collections import OrderedDict
 from typing import Any, Callable
 
 import numpy as np
@@ -34,14 +52,33 @@ MAX_ERROR_CHARS = 250
 #: All worksheet functions, in definition order (filled by :func:`udf`).
 UDFS: list[Callable] = []
 
-# argument kinds -> xlwings conversion options
+#: Raise instead of returning the error text: xlwings Lite (Pyodide) shows an exception as
+#: ``#VALUE!`` with its message; desktop Excel needs the text for its VBA wrapper.
+RAISE_ERRORS = sys.platform == "emscripten"
+
+# argument kinds -> xlwings conversion options (err_to_str: an error cell arrives as "#N/A"...,
+# so it is reported as an error value, not as an empty cell)
 _KINDS = {
-    "matrix": {"convert": np.array, "ndim": 2},
-    "vector": {"convert": np.array, "ndim": 2},
+    "matrix": {"convert": np.array, "ndim": 2, "err_to_str": True},
+    "vector": {"convert": np.array, "ndim": 2, "err_to_str": True},
     "number": {"convert": float},
     "integer": {"convert": float},
     "flag": {"convert": bool},
+    "cell": {"convert": "range"},
 }
+
+#: Excel's error values, as xlwings reads them with ``err_to_str``.
+EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
+                          "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!",
+                          "#BUSY!", "#UNKNOWN!"})
+
+
+class UdfError(XlmrioError):
+    """A worksheet function failed (raised under xlwings Lite; the message is for the user)."""
+
+
+class ErrorValueArgument(OptionError):
+    """An argument holds an Excel error value, e.g. the ``#VALUE!`` of a nested ``MRIO_`` call."""
 
 
 def error_text(exc: BaseException) -> str:
@@ -56,40 +93,233 @@ def error_text(exc: BaseException) -> str:
     return ERROR_PREFIX + msg
 
 
-def udf(doc: str, **args: tuple[str, str]):
+# --------------------------------------------------------------------------------------------
+# error messages per calling cell (for MRIO_ERROR)
+# --------------------------------------------------------------------------------------------
+def cell_key(rng: Any) -> str | None:
+    """``[Book]Sheet!$A$1`` for an xlwings range (its top-left cell), ``None`` for anything else
+    (no caller: plain Python, xlwings Lite, or a value instead of a reference)."""
+    if rng is None or isinstance(rng, (str, bytes, int, float, np.ndarray, list, tuple)):
+        return None
+    try:
+        sheet = rng.sheet
+        return f"[{sheet.book.name}]{sheet.name}!{str(rng.address).split(':')[0]}"
+    except Exception:  # noqa: BLE001 - no usable address: treat as "no cell"
+        return None
+
+
+class ErrorLog:
+    """The last error message(s) of each calling cell; bounded, oldest cell dropped first.
+
+    A nested formula such as ``=MRIO_LEONTIEF(MRIO_A(...))`` calls both functions for the same
+    cell one right after the other; when the outer one fails only because its argument is the
+    inner one's error value, both messages are kept (inner first). "Right after" means: the
+    previous ``MRIO_`` call of the session was this cell's failing call, less than
+    *nested_window* seconds ago.
+
+    Parameters
+    ----------
+    max_cells : int
+        Cells remembered.
+    nested_window : float
+        Seconds (see above).
+    clock : callable
+        Time source in seconds (tests pass a fake).
+    """
+
+    def __init__(self, max_cells: int = 1000, nested_window: float = 1.0,
+                 clock: Callable[[], float] = time.monotonic):
+        self.max_cells = max_cells
+        self.nested_window = nested_window
+        self.clock = clock
+        self._cells: OrderedDict[str | None, tuple[int, float, list[str]]] = OrderedDict()
+        self._seq = 0
+        self._latest: str | None = None
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._cells)
+
+    def begin(self) -> int:
+        """Number a new call (a call that fails records this number)."""
+        with self._lock:
+            self._seq += 1
+            return self._seq
+
+    def record(self, key: str | None, message: str, seq: int, nested: bool = False) -> None:
+        """Store *message* for the cell *key*; with *nested*, keep the messages of the call just
+        before it in the same cell."""
+        now = self.clock()
+        with self._lock:
+            prev = self._cells.pop(key, None)
+            messages = [message]
+            if nested and prev is not None and prev[0] == seq - 1 and now - prev[1] <= self.nested_window:
+                messages = prev[2] + [m for m in messages if m not in prev[2]]
+            self._cells[key] = (seq, now, messages)
+            self._latest = key
+            while len(self._cells) > self.max_cells:
+                self._cells.popitem(last=False)
+
+    def clear(self, key: str | None) -> None:
+        """The cell computed without error: forget its message."""
+        with self._lock:
+            self._cells.pop(key, None)
+
+    def message(self, key: str | None = None) -> str:
+        """The message(s) of cell *key* (``""`` if none); without a key the most recent one,
+        prefixed with its cell when known."""
+        with self._lock:
+            if key is None:
+                key = self._latest
+                entry = self._cells.get(key)
+                if entry is None:
+                    return ""
+                text = " | then: ".join(entry[2])
+                return f"{key}: {text}" if key else text
+            entry = self._cells.get(key)
+            return "" if entry is None else " | then: ".join(entry[2])
+
+
+#: The session's error messages (read by ``MRIO_ERROR``).
+ERRORS = ErrorLog()
+
+
+# --------------------------------------------------------------------------------------------
+# cached factorisations of I - A
+# --------------------------------------------------------------------------------------------
+def array_digest(a: np.ndarray) -> bytes:
+    """Content key of an array: blake2b over shape, dtype and the C-ordered bytes."""
+    a = np.ascontiguousarray(a)
+    h = hashlib.blake2b(digest_size=16)
+    h.update(repr((a.shape, a.dtype.str)).encode())
+    h.update(memoryview(a).cast("B"))
+    return h.digest()
+
+
+class SolverCache:
+    """LRU cache of :class:`~xlmrio.core.leontief.LeontiefSolver` keyed by the content of ``A``.
+
+    Parameters
+    ----------
+    max_entries : int
+        Solvers kept.
+    max_bytes : int
+        Memory bound, counting each solver as 3 N×N float arrays (A, its LU, L once formed).
+        A solver larger than this is returned but not kept.
+    """
+
+    def __init__(self, max_entries: int = 4, max_bytes: int = 256 * 2**20):
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._solvers: OrderedDict[bytes, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def _size(A: np.ndarray) -> int:
+        return 3 * A.shape[0] * A.shape[0] * 8
+
+    @property
+    def nbytes(self) -> int:
+        """Memory counted for the kept solvers (bytes)."""
+        return sum(self._size(s.A) for s in self._solvers.values())
+
+    def __len__(self) -> int:
+        return len(self._solvers)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._solvers.clear()
+
+    def get(self, A: np.ndarray):
+        """The solver of ``I − A`` (factorised here on a miss; a non-productive ``A`` raises and is
+        not kept)."""
+        from ..core.leontief import LeontiefSolver
+
+        key = array_digest(A)
+        with self._lock:
+            solver = self._solvers.get(key)
+            if solver is not None:
+                self._solvers.move_to_end(key)
+                self.hits += 1
+                return solver
+        solver = LeontiefSolver(A, labels=[f"row {k + 1}" for k in range(A.shape[0])])
+        with self._lock:
+            self.misses += 1
+            if self._size(A) <= self.max_bytes:
+                self._solvers[key] = solver
+                while len(self._solvers) > self.max_entries or self.nbytes > self.max_bytes:
+                    self._solvers.popitem(last=False)
+        return solver
+
+
+#: The session's factorisations (shared by every MRIO_ function).
+SOLVERS = SolverCache()
+
+
+# --------------------------------------------------------------------------------------------
+# registration
+# --------------------------------------------------------------------------------------------
+def udf(doc: str, *, heavy: bool = True, record_errors: bool = True, **args: tuple[str, str]):
     """Register a worksheet function.
 
     Parameters
     ----------
     doc : str
         One-line description (function wizard; ASCII).
+    heavy : bool
+        Skip the computation while the Function Arguments dialog is open (xlwings
+        ``call_in_wizard=False``; desktop Excel only).
+    record_errors : bool
+        Failures are stored in :data:`ERRORS` for the calling cell, successes clear it.
     **args : (kind, help)
-        Per argument: kind (``"matrix"``, ``"vector"``, ``"number"``, ``"integer"``, ``"flag"``)
-        and a one-line help text (ASCII, at most 255 characters).
+        Per argument: kind (``"matrix"``, ``"vector"``, ``"number"``, ``"integer"``, ``"flag"``,
+        ``"cell"``) and a one-line help text (ASCII, at most 255 characters).
+
+    Notes
+    -----
+    The registered function takes one more, hidden, last argument: xlwings' reserved ``caller``
+    (the calling cell; the VBA wrapper passes ``Nothing`` and xlwings fills it in).
     """
 
     def deco(f: Callable) -> Callable:
-        import inspect
-
         params = inspect.signature(f).parameters
         if list(params) != list(args):
             raise TypeError(f"{f.__name__}: help given for {list(args)}, signature has {list(params)}")
+        n = len(params)
 
         @functools.wraps(f)
         def guarded(*a):
+            user, caller = a[:n], (a[n] if len(a) > n else None)
+            seq = ERRORS.begin()
             try:
-                return f(*a)
-            except Exception as exc:  # noqa: BLE001 - a cell shows text, never a traceback
-                return error_text(exc)
+                result = f(*user)
+            except Exception as exc:  # noqa: BLE001 - a cell shows an error, never a traceback
+                text = error_text(exc)
+                if record_errors:
+                    ERRORS.record(cell_key(caller), text[len(ERROR_PREFIX):], seq,
+                                  nested=isinstance(exc, ErrorValueArgument))
+                if RAISE_ERRORS:
+                    raise UdfError(text[len(ERROR_PREFIX):]) from None
+                return text
+            if record_errors and len(ERRORS):
+                ERRORS.clear(cell_key(caller))
+            return result
 
-        g = guarded
+        guarded.__signature__ = inspect.Signature(
+            [*params.values(), inspect.Parameter("caller", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                                 default=None)])
+        g = _arg("caller", doc="The calling cell (xlwings fills it in; not shown in Excel).")(guarded)
         for name, (kind, help_) in args.items():
             g = _arg(name, doc=help_, **_KINDS[kind])(g)
-        g = _func(category=CATEGORY)(g)
+        g = _func(category=CATEGORY, call_in_wizard=not heavy)(g)
         g.__xlmrio_udf__ = {
             "name": f.__name__,
             "doc": doc,
             "category": CATEGORY,
+            "call_in_wizard": not heavy,
+            "caller": True,
             "args": [
                 {"name": n, "kind": k, "doc": h,
                  "optional": params[n].default is not inspect.Parameter.empty,
@@ -106,25 +336,71 @@ def udf(doc: str, **args: tuple[str, str]):
 # --------------------------------------------------------------------------------------------
 # argument checks (1-based positions, as the user sees them in the range)
 # --------------------------------------------------------------------------------------------
+def _where(i: int, j: int) -> str:
+    return f"row {i + 1}, column {j + 1}"
+
+
+def _cell_float(name: str, v: Any, i: int, j: int) -> float:
+    """One cell as a float, or the error naming it (used only on rows that fail the fast path)."""
+    if isinstance(v, (bool, np.bool_)):
+        raise OptionError(f"{name} has a non-numeric cell at {_where(i, j)}")
+    if v is None or (isinstance(v, str) and not v.strip()):
+        raise OptionError(f"{name} has an empty cell at {_where(i, j)}")
+    if isinstance(v, str):
+        t = v.strip()
+        if t.startswith(ERROR_PREFIX.strip()):
+            raise OptionError(f"{name} is the error of a nested MRIO_ function: "
+                              f"{t[len(ERROR_PREFIX):].strip()}")
+        if t.upper() in EXCEL_ERRORS:
+            raise ErrorValueArgument(f"{name} has the error value {t.upper()} at {_where(i, j)}")
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        raise OptionError(f"{name} has a non-numeric cell at {_where(i, j)}") from None
+
+
+def _parse_cells(name: str, arr: np.ndarray) -> np.ndarray:
+    """Text or object cells as floats: each row converts in one numpy call; only a row that fails
+    is looked at cell by cell, to name the first bad cell."""
+    out = np.empty(arr.shape, dtype=float)
+    is_object = arr.dtype.kind == "O"
+    for i, row in enumerate(arr):
+        try:
+            if is_object and any(v is None or isinstance(v, (bool, np.bool_, str)) for v in row):
+                raise ValueError  # None/bool would pass astype; text gets the cell-wise checks
+            out[i] = row.astype(float)
+        except (TypeError, ValueError):
+            for j, v in enumerate(row):
+                out[i, j] = _cell_float(name, v, i, j)
+    return out
+
+
 def _matrix(name: str, value: Any) -> np.ndarray:
+    """A range as a finite float matrix (a row or column range gives 1×n or n×1).
+
+    Numeric ranges are checked with whole-array operations; the first bad cell (row-major) is
+    named: empty, non-numeric (text, TRUE/FALSE), an Excel error value, or infinite.
+    """
     if value is None:
         raise OptionError(f"{name} is missing")
-    arr = np.array(value, dtype=object, ndmin=2)
-    if arr.ndim != 2:
+    try:
+        arr = np.asarray(value)
+    except ValueError:  # ragged nested lists
+        raise OptionError(f"{name} must be a range (rows x columns)") from None
+    if arr.ndim > 2:
         raise OptionError(f"{name} must be a range (rows x columns)")
-    out = np.empty(arr.shape, dtype=float)
-    for (i, j), v in np.ndenumerate(arr):
-        # a text cell makes numpy turn the whole range into strings: parse numbers back
-        if isinstance(v, bool) or v is None or (isinstance(v, str) and not v.strip()):
-            what = "a non-numeric" if isinstance(v, bool) else "an empty"
-            raise OptionError(f"{name} has {what} cell at row {i + 1}, column {j + 1}")
-        try:
-            out[i, j] = float(v)
-        except (TypeError, ValueError):
-            raise OptionError(f"{name} has a non-numeric cell at row {i + 1}, column {j + 1}") from None
-        if not np.isfinite(out[i, j]):
-            what = "an empty" if np.isnan(out[i, j]) else "an infinite"
-            raise OptionError(f"{name} has {what} cell at row {i + 1}, column {j + 1}")
+    arr = arr.reshape((1,) * (2 - arr.ndim) + arr.shape)
+    if arr.dtype.kind in "fiu":
+        out = arr.astype(float)
+    elif arr.dtype.kind == "b":
+        raise OptionError(f"{name} has a non-numeric cell at {_where(0, 0)}")
+    else:
+        out = _parse_cells(name, arr)
+    bad = ~np.isfinite(out)
+    if bad.any():
+        i, j = np.unravel_index(int(np.argmax(bad)), bad.shape)
+        what = "an empty" if np.isnan(out[i, j]) else "an infinite"
+        raise OptionError(f"{name} has {what} cell at {_where(i, j)}")
     return out
 
 
@@ -172,15 +448,15 @@ def _square(name: str, value: Any) -> np.ndarray:
 
 
 def _check_Z_x(Z: np.ndarray, x: np.ndarray, zname: str = "Z") -> None:
-    neg = np.argwhere(Z < 0)
-    if neg.size:
-        i, j = neg[0]
+    neg = Z < 0
+    if neg.any():
+        i, j = np.unravel_index(int(np.argmax(neg)), neg.shape)
         raise OptionError(f"{zname} is negative at row {i + 1}, column {j + 1}")
-    for j in range(x.size):
-        if x[j] < 0:
-            raise OptionError(f"x is negative in column {j + 1}")
-        if x[j] == 0 and np.any(Z[:, j] != 0):
-            raise OptionError(f"x is 0 in column {j + 1} but {zname} has inputs there")
+    if (x < 0).any():
+        raise OptionError(f"x is negative in column {int(np.argmax(x < 0)) + 1}")
+    orphan = (x == 0) & (Z != 0).any(axis=0)
+    if orphan.any():
+        raise OptionError(f"x is 0 in column {int(np.argmax(orphan)) + 1} but {zname} has inputs there")
 
 
 def _intensity(g: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -203,15 +479,14 @@ def _model(Z: Any, x: Any):
 
 
 def _solver(A: np.ndarray):
-    from ..core.leontief import LeontiefSolver
-
-    return LeontiefSolver(A, labels=[f"row {k + 1}" for k in range(A.shape[0])])
+    """The (cached) factorisation of ``I − A``."""
+    return SOLVERS.get(A)
 
 
 # --------------------------------------------------------------------------------------------
 # the worksheet functions
 # --------------------------------------------------------------------------------------------
-@udf("Technical coefficients A = Z diag(x)^-1 (a_kl = z_kl / x_l; 0 where x_l = 0).",
+@udf("Technical coefficients A = Z diag(x)^-1 (a_kl = z_kl / x_l; 0 where x_l = 0).", heavy=False,
      Z=("matrix", "Intermediate flows, N x N (money)."),
      x=("vector", "Total output, N values as a row or column (money)."))
 def MRIO_A(Z: np.ndarray, x: np.ndarray):
@@ -228,7 +503,7 @@ def MRIO_LEONTIEF(A: np.ndarray, x: np.ndarray | None = None):
         Am = _square("A", A)
     else:
         Am = _model(A, x)[2]
-    return _solver(Am).L
+    return _solver(Am).L.copy()  # the cached solver keeps its own L
 
 
 @udf("Output multipliers 1'L as a column; with n_sectors also own-region and spill-over parts.",
@@ -342,3 +617,12 @@ def MRIO_GRAS(Z0: np.ndarray, u: np.ndarray, v: np.ndarray, tol: float = 1e-10,
     from ..core.ras import gras
 
     return _balance(gras, Z0, u, v, tol, maxiter)
+
+
+@udf("The message behind an MRIO_ function's #VALUE! error in a cell (empty text if it has none).",
+     heavy=False, record_errors=False,
+     cell=("cell", "The cell holding the MRIO_ formula (top-left cell of its spill); omitted: the "
+                   "most recent MRIO_ error message, with its cell."))
+def MRIO_ERROR(cell: Any = None):
+    """Text of the last error of an ``MRIO_`` formula in *cell* (``""`` when it has none)."""
+    return ERRORS.message(cell_key(cell))
