@@ -50,10 +50,21 @@ class _ComEngine:
     type = "desktop"
     apps = None
 
-    @staticmethod
-    def clean_value_data(data, datetime_builder, empty_as, number_builder, err_to_str):
-        return [[empty_as if c in ("", None) else (number_builder(c) if number_builder is not None
-                 and isinstance(c, float) else c) for c in row] for row in data]
+    cell_errors = {-2146826281: "#DIV/0!", -2146826246: "#N/A", -2146826259: "#NAME?",
+                   -2146826288: "#NULL!", -2146826252: "#NUM!", -2146826265: "#REF!",
+                   -2146826273: "#VALUE!"}
+
+    @classmethod
+    def clean_value_data(cls, data, datetime_builder, empty_as, number_builder, err_to_str):
+        def clean(c):
+            if c in ("", None):
+                return empty_as
+            if number_builder is not None and isinstance(c, float):
+                return number_builder(c)
+            if isinstance(c, int) and c in cls.cell_errors:
+                return cls.cell_errors[c] if err_to_str else None
+            return c
+        return [[clean(c) for c in row] for row in data]
 
     @staticmethod
     def prepare_xl_data_element(x, date_format):
@@ -109,7 +120,8 @@ class FakeRange:
 
     def __init__(self, address, sheet="Sheet1", book="Book1.xlsx"):
         self.address = address
-        self.sheet = types.SimpleNamespace(name=sheet, book=types.SimpleNamespace(name=book))
+        app = types.SimpleNamespace(engine=__import__("xlwings").engines["excel"])
+        self.sheet = types.SimpleNamespace(name=sheet, book=types.SimpleNamespace(name=book, app=app))
 
 
 def call(f, *values, caller=None):
@@ -287,3 +299,266 @@ def test_plain_import_without_windows_modules():
     L = udfs.MRIO_LEONTIEF(Z0, X0[None, :])
     np.testing.assert_allclose(L, L_REF, rtol=1e-9)
     assert udfs.MRIO_A("abc", X0).startswith("#XLMRIO! ")
+
+
+# --------------------------------------------------------------------------------------------
+# range checks: whole-array operations, same cell-precise messages as the cell-by-cell loop
+# --------------------------------------------------------------------------------------------
+def _loop_matrix(name, value):
+    """The former cell-by-cell check, kept here as the independent reference for the messages."""
+    arr = np.array(value, dtype=object, ndmin=2)
+    for (i, j), v in np.ndenumerate(arr):
+        if isinstance(v, (bool, np.bool_)):
+            return f"{name} has a non-numeric cell at row {i + 1}, column {j + 1}"
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return f"{name} has an empty cell at row {i + 1}, column {j + 1}"
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            return f"{name} has a non-numeric cell at row {i + 1}, column {j + 1}"
+        if not np.isfinite(f):
+            return f"{name} has {'an empty' if np.isnan(f) else 'an infinite'} cell at row {i + 1}, column {j + 1}"
+    return None
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_vectorised_checks_name_the_same_cell_as_the_loop(seed):
+    from xlmrio.errors import OptionError
+    from xlmrio.excel import udfs
+
+    rng = np.random.default_rng(seed)
+    M = rng.random((7, 5)) * 100
+    cells = M.astype(object)
+    for _ in range(int(rng.integers(0, 4))):  # a few defects at random places (first one counts)
+        i, j = rng.integers(0, 7), rng.integers(0, 5)
+        cells[i, j] = [None, "", "n/a", " 12 ", True, np.inf, np.nan, "-inf"][int(rng.integers(0, 8))]
+    expected = _loop_matrix("Z", cells)
+    # the three forms the values arrive in: object cells (Python), numpy's text array (a text cell
+    # in the range), numpy floats with NaN for empty cells (xlwings' numpy converter)
+    forms = [cells]
+    if not any(isinstance(v, (bool, type(None))) for v in cells.ravel()):
+        forms.append(np.array(cells.tolist()))
+    for form in forms:
+        if expected is None:
+            out = udfs._matrix("Z", form)
+            np.testing.assert_array_equal(out, np.array([[float(v) for v in r] for r in cells]))
+        else:
+            with pytest.raises(OptionError) as err:
+                udfs._matrix("Z", form)
+            assert str(err.value) == expected, form
+
+
+def test_range_shapes_and_error_values():
+    from xlmrio.errors import OptionError
+    from xlmrio.excel import udfs
+
+    assert udfs._matrix("x", [1, 2, 3]).shape == (1, 3)       # a row
+    assert udfs._matrix("x", 5.0).shape == (1, 1)
+    assert udfs._matrix("x", np.arange(4)[:, None]).dtype == float
+    with pytest.raises(OptionError, match="Z has the error value #N/A at row 2, column 1"):
+        udfs._matrix("Z", np.array([[1.0, 2.0], ["#N/A", 3.0]], dtype=object))
+    with pytest.raises(OptionError, match="Z has a non-numeric cell at row 1, column 1"):
+        udfs._matrix("Z", np.array([[True, False]]))
+    with pytest.raises(OptionError, match="must be a range"):
+        udfs._matrix("Z", np.zeros((2, 2, 2)))
+
+
+def test_error_cells_are_named_not_called_empty(xl):
+    """An error cell in a range arrives (err_to_str) as its text and is named as an error value."""
+    _, mu = xl
+    cells = [list(r) for r in _cells(Z0)]
+    cells[1][2] = -2146826246  # what COM hands over for #N/A
+    out = _text(call(mu.MRIO_A, tuple(map(tuple, cells)), _cells(X0)))
+    assert out == "#XLMRIO! Z has the error value #N/A at row 2, column 3"
+
+
+# --------------------------------------------------------------------------------------------
+# cached factorisation
+# --------------------------------------------------------------------------------------------
+@pytest.fixture
+def counting(monkeypatch):
+    """Counts the factorisations of I - A (scipy's lu_factor as called by LeontiefSolver)."""
+    from xlmrio.core import leontief
+    from xlmrio.excel import udfs
+
+    calls = []
+    real = leontief.sla.lu_factor
+    monkeypatch.setattr(leontief.sla, "lu_factor", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(udfs, "SOLVERS", udfs.SolverCache())
+    return calls
+
+
+def test_multipliers_and_footprint_share_one_lu(xl, counting):
+    _, mu = xl
+    Ystar = np.column_stack([Y0, E0])
+    m = np.array(call(mu.MRIO_MULTIPLIERS, _cells(Z0), _cells(X0), MISSING))
+    assert len(counting) == 1 and mu.SOLVERS.misses == 1
+    cba = np.array(call(mu.MRIO_FOOTPRINT, _cells(Z0), _cells(X0), _cells(G0), _cells(Ystar), MISSING))
+    em = np.array(call(mu.MRIO_EMISSION_MULTIPLIERS, _cells(Z0), _cells(X0), _cells(G0)))
+    L = np.array(call(mu.MRIO_LEONTIEF, _cells(Z0), _cells(X0)))
+    assert len(counting) == 1 and mu.SOLVERS.hits == 3  # no second factorisation
+    # results unchanged against closed forms (numpy's inverse, not the cached solver)
+    L_np = np.linalg.inv(np.eye(4) - Z0 / X0)
+    np.testing.assert_allclose(m[:, 0], L_np.sum(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(cba[0], (G0 / X0) @ L_np @ Ystar, rtol=1e-12)
+    np.testing.assert_allclose(em[:, 0], L_np.T @ (G0 / X0), rtol=1e-12)
+    np.testing.assert_allclose(L, L_REF, rtol=1e-9)
+    # A given directly (e.g. the spill of MRIO_A) is the same content: same LU
+    A = np.array(call(mu.MRIO_A, _cells(Z0), _cells(X0)))
+    call(mu.MRIO_LEONTIEF, _cells(A), MISSING)
+    assert len(counting) == 1
+
+
+def test_changed_range_gives_a_fresh_result(xl, counting):
+    _, mu = xl
+    before = np.array(call(mu.MRIO_MULTIPLIERS, _cells(Z0), _cells(X0), MISSING))[:, 0]
+    Z1 = Z0.copy()
+    Z1[2, 1] += 1.0  # one cell edited
+    after = np.array(call(mu.MRIO_MULTIPLIERS, _cells(Z1), _cells(X0), MISSING))[:, 0]
+    assert len(counting) == 2
+    np.testing.assert_allclose(after, np.linalg.inv(np.eye(4) - Z1 / X0).sum(axis=0), rtol=1e-12)
+    assert not np.allclose(before, after)
+    again = np.array(call(mu.MRIO_MULTIPLIERS, _cells(Z0), _cells(X0), MISSING))[:, 0]
+    np.testing.assert_array_equal(again, before)  # the first table is still cached
+    assert len(counting) == 2
+
+
+def test_solver_cache_is_bounded_and_keeps_no_failures(counting):
+    from xlmrio.errors import XlmrioError
+    from xlmrio.excel import udfs
+
+    cache = udfs.SolverCache(max_entries=2, max_bytes=10_000)
+    mats = [np.diag(np.full(n, 0.1)) for n in (3, 4, 5)]
+    for A in mats:
+        cache.get(A)
+    assert len(cache) == 2 and cache.misses == 3            # oldest dropped
+    cache.get(mats[0])
+    assert cache.misses == 4                                # ... so it is factorised again
+    cache.get(np.diag(np.full(30, 0.1)))                    # 3 * 30 * 30 * 8 bytes > max_bytes
+    assert cache.nbytes <= 10_000 and all(s.N != 30 for s in cache._solvers.values())
+    with pytest.raises(XlmrioError, match="non-productive"):
+        cache.get(np.array([[0.5, 0.6], [0.6, 0.5]]))
+    assert all(s.N != 2 for s in cache._solvers.values())
+    # the key is the content: an equal array built separately hits, a different dtype/shape does not
+    assert udfs.array_digest(mats[1]) == udfs.array_digest(mats[1].copy(order="F"))
+    assert udfs.array_digest(np.zeros((2, 3))) != udfs.array_digest(np.zeros((3, 2)))
+
+
+def test_leontief_result_does_not_alias_the_cache(counting):
+    from xlmrio.excel import udfs
+
+    L = udfs.MRIO_LEONTIEF(Z0, X0)
+    L[:] = 0.0
+    np.testing.assert_allclose(udfs.MRIO_LEONTIEF(Z0, X0), L_REF, rtol=1e-9)
+
+
+# --------------------------------------------------------------------------------------------
+# function wizard: heavy functions are xlwings call_in_wizard=False
+# --------------------------------------------------------------------------------------------
+WIZARD_GUARD = '    If (Not Application.CommandBars("Standard").Controls(1).Enabled) Then Exit Function'
+
+
+def test_heavy_functions_do_not_run_in_the_function_wizard(xl):
+    _, mu = xl
+    from xlmrio.excel import addin
+
+    light = {"MRIO_A", "MRIO_ERROR"}
+    for f in mu.UDFS:
+        assert f.__xlfunc__["call_in_wizard"] is (f.__name__ in light), f.__name__
+        assert f.__xlmrio_udf__["call_in_wizard"] is (f.__name__ in light)
+    vba = addin.udf_wrappers_vba()
+    for f in mu.UDFS:
+        block = vba[vba.index(f"Function {f.__name__}("):]
+        block = block[:block.index("End Function")]
+        first_statement = block.split("\n")[1]
+        # the guard is the first statement, before Python is called at all
+        assert (first_statement == WIZARD_GUARD) is (f.__name__ not in light), f.__name__
+    assert vba.count(WIZARD_GUARD) == len(mu.UDFS) - len(light)
+    # Lite: the generated main.py has no wizard logic (no-op there) and still calls every function
+    from xlmrio.excel import lite
+
+    from xlmrio.excel import registry
+
+    main = lite.main_py(commands=registry.commands())
+    assert "CommandBars" not in main and "def MRIO_ERROR(cell=None):" in main
+
+
+# --------------------------------------------------------------------------------------------
+# errors Excel can see, and their messages
+# --------------------------------------------------------------------------------------------
+def test_error_log_keeps_the_last_message_per_cell():
+    from xlmrio.excel.udfs import ErrorLog
+
+    now = [0.0]
+    log = ErrorLog(max_cells=2, nested_window=1.0, clock=lambda: now[0])
+    s = log.begin()
+    log.record("[B]S!$A$1", "x is 0 in column 3", s)
+    assert log.message("[B]S!$A$1") == "x is 0 in column 3" and log.message("[B]S!$B$1") == ""
+    assert log.message() == "[B]S!$A$1: x is 0 in column 3"
+    # nested: the outer call right after, in the same cell, failing on the error value
+    log.record("[B]S!$A$1", "A has the error value #VALUE! at row 1, column 1", log.begin(), nested=True)
+    assert log.message("[B]S!$A$1") == ("x is 0 in column 3 | then: A has the error value #VALUE! at "
+                                         "row 1, column 1")
+    # the same cell recalculated later (another call in between, or after the window): fresh message
+    log.begin()
+    log.record("[B]S!$A$1", "A has the error value #VALUE! at row 1, column 1", log.begin(), nested=True)
+    assert log.message("[B]S!$A$1") == "A has the error value #VALUE! at row 1, column 1"
+    s = log.begin()
+    log.record("[B]S!$A$1", "Z must be square, not 3x4", s)
+    now[0] = 5.0
+    log.record("[B]S!$A$1", "A has the error value #N/A at row 1, column 1", s + 1, nested=True)
+    assert log.message("[B]S!$A$1") == "A has the error value #N/A at row 1, column 1"
+    log.clear("[B]S!$A$1")
+    assert log.message("[B]S!$A$1") == ""
+    for k in ("a", "b", "c"):                               # bounded: oldest cell dropped
+        log.record(k, k, log.begin())
+    assert len(log) == 2 and log.message("a") == "" and log.message("c") == "c"
+
+
+def test_mrio_error_shows_the_message_of_the_calling_cell(xl, monkeypatch):
+    _, mu = xl
+    monkeypatch.setattr(mu, "ERRORS", mu.ErrorLog())
+    b5, c9 = FakeRange("$B$5"), FakeRange("$C$9:$F$12", sheet="Model")
+    out = _text(call(mu.MRIO_A, _cells(Z0[:3]), _cells(X0), caller=b5))
+    assert out == "#XLMRIO! Z must be square, not 3x4"          # the VBA wrapper makes this #VALUE!
+    call(mu.MRIO_A, _cells(Z0), _cells(X0), caller=c9)           # another cell, fine
+    assert _text(call(mu.MRIO_ERROR, FakeRange("$B$5"))) == "Z must be square, not 3x4"
+    assert _text(call(mu.MRIO_ERROR, FakeRange("$C$9"))) == ""
+    assert _text(call(mu.MRIO_ERROR, MISSING)) == "[Book1.xlsx]Sheet1!$B$5: Z must be square, not 3x4"
+    # the user fixes the input: the cell computes, its message is gone
+    call(mu.MRIO_A, _cells(Z0), _cells(X0), caller=b5)
+    assert _text(call(mu.MRIO_ERROR, FakeRange("$B$5"))) == ""
+    # the message never carries the #XLMRIO! prefix (the wrapper would turn it into #VALUE!)
+    call(mu.MRIO_A, _cells(Z0), _cells(X0[:2]), caller=b5)
+    assert not _text(call(mu.MRIO_ERROR, FakeRange("$B$5"))).startswith("#")
+
+
+def test_nested_call_keeps_the_inner_message(xl, monkeypatch):
+    """=MRIO_LEONTIEF(MRIO_A(Z, x)) in B5 with x = 0 where Z has inputs: Excel calls MRIO_A, its
+    wrapper returns #VALUE!, which MRIO_LEONTIEF receives as COM's error code."""
+    _, mu = xl
+    monkeypatch.setattr(mu, "ERRORS", mu.ErrorLog())
+    b5 = FakeRange("$B$5")
+    inner = _text(call(mu.MRIO_A, _cells(Z0), _cells([100, 80, 0, 60.0]), caller=b5))
+    assert inner.startswith("#XLMRIO! x is 0 in column 3")
+    VALUE_ERROR = -2146826273                                     # CVErr(xlErrValue) over COM
+    outer = _text(call(mu.MRIO_LEONTIEF, VALUE_ERROR, MISSING, caller=b5))
+    assert outer == "#XLMRIO! A has the error value #VALUE! at row 1, column 1"
+    assert _text(call(mu.MRIO_ERROR, FakeRange("$B$5"))) == (
+        "x is 0 in column 3 but Z has inputs there | then: A has the error value #VALUE! at row 1, column 1")
+    # without Excel (plain Python / Lite) the inner text itself reaches the outer function
+    from xlmrio.excel import udfs
+
+    nested = udfs.MRIO_LEONTIEF(udfs.MRIO_A(Z0, [100, 80, 0, 60.0]))
+    assert nested == ("#XLMRIO! A is the error of a nested MRIO_ function: x is 0 in column 3 but Z has "
+                      "inputs there")
+
+
+def test_lite_raises_so_excel_shows_value_error(monkeypatch):
+    from xlmrio.excel import udfs
+
+    monkeypatch.setattr(udfs, "RAISE_ERRORS", True)
+    with pytest.raises(udfs.UdfError) as err:
+        udfs.MRIO_A(Z0[:3], X0)
+    assert str(err.value) == "Z must be square, not 3x4"
+    np.testing.assert_allclose(udfs.MRIO_LEONTIEF(Z0, X0), L_REF, rtol=1e-9)  # success unchanged
