@@ -359,14 +359,25 @@ def _cell_float(name: str, v: Any, i: int, j: int) -> float:
         raise OptionError(f"{name} has a non-numeric cell at {_where(i, j)}") from None
 
 
+_NUMBER_TYPES = ("floating", "integer", "mixed-integer-float")
+
+
 def _parse_cells(name: str, arr: np.ndarray) -> np.ndarray:
-    """Text or object cells as floats: each row converts in one numpy call; only a row that fails
-    is looked at cell by cell, to name the first bad cell."""
+    """Text or object cells as floats.
+
+    Object cells that are all numbers (pandas' type inference, one C pass) convert in one numpy
+    call. Otherwise each row converts in one numpy call, and only the first row that fails is
+    looked at cell by cell, to name its first bad cell (text is parsed once, at numpy's speed).
+    """
+    from pandas.api.types import infer_dtype
+
+    if arr.dtype.kind == "O":
+        if infer_dtype(arr.ravel(), skipna=False) in _NUMBER_TYPES:
+            return arr.astype(float)
     out = np.empty(arr.shape, dtype=float)
-    is_object = arr.dtype.kind == "O"
     for i, row in enumerate(arr):
         try:
-            if is_object and any(v is None or isinstance(v, (bool, np.bool_, str)) for v in row):
+            if row.dtype.kind == "O" and infer_dtype(row, skipna=False) not in _NUMBER_TYPES:
                 raise ValueError  # None/bool would pass astype; text gets the cell-wise checks
             out[i] = row.astype(float)
         except (TypeError, ValueError):
