@@ -562,3 +562,13 @@ def test_lite_raises_so_excel_shows_value_error(monkeypatch):
         udfs.MRIO_A(Z0[:3], X0)
     assert str(err.value) == "Z must be square, not 3x4"
     np.testing.assert_allclose(udfs.MRIO_LEONTIEF(Z0, X0), L_REF, rtol=1e-9)  # success unchanged
+
+
+def test_python_callers_may_name_arguments():
+    from xlmrio.excel import udfs
+
+    Ystar = np.column_stack([Y0, E0])
+    by_name = udfs.MRIO_FOOTPRINT(Z0, X0, G0, Ystar, by_emitter=True)
+    np.testing.assert_allclose(by_name, udfs.MRIO_FOOTPRINT(Z0, X0, G0, Ystar, True), rtol=0)
+    np.testing.assert_allclose(by_name[0], [21.5726005559, 14.7558562074, 13.6715432367], rtol=1e-9)
+    assert udfs.MRIO_A(Z=Z0[:3], x=X0) == "#XLMRIO! Z must be square, not 3x4"

@@ -290,7 +290,11 @@ def udf(doc: str, *, heavy: bool = True, record_errors: bool = True, **args: tup
         n = len(params)
 
         @functools.wraps(f)
-        def guarded(*a):
+        def guarded(*a, **kw):
+            if kw:  # Python callers may name arguments; xlwings passes all of them by position
+                bound = guarded.__signature__.bind(*a, **kw)
+                bound.apply_defaults()
+                a = tuple(bound.arguments.values())
             user, caller = a[:n], (a[n] if len(a) > n else None)
             seq = ERRORS.begin()
             try:
