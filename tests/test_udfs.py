@@ -241,6 +241,8 @@ def test_ras_gras(xl):
     ("MRIO_GRAS", (np.array([[2, 1], [1, 2.0]]), np.array([4, 2.0]), np.array([3, 3.0]), MISSING, 0.5),
      "#XLMRIO! maxiter must be a whole number above 0, not 0.5"),
     ("MRIO_FOOTPRINT", (Z0, X0, G0, Y0, "maybe"), "#XLMRIO! by_emitter must be TRUE or FALSE"),
+    ("MRIO_FOOTPRINT", (Z0, X0, G0, Y0, -2146826246), "#XLMRIO! by_emitter is the error value #N/A"),
+    ("MRIO_MULTIPLIERS", (Z0, X0, -2146826273), "#XLMRIO! n_sectors is the error value #VALUE!"),
 ])
 def test_bad_arguments_return_short_text(xl, fname, values, expected):
     _, mu = xl

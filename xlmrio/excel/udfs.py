@@ -61,9 +61,9 @@ RAISE_ERRORS = sys.platform == "emscripten"
 _KINDS = {
     "matrix": {"convert": np.array, "ndim": 2, "err_to_str": True},
     "vector": {"convert": np.array, "ndim": 2, "err_to_str": True},
-    "number": {"convert": float},
-    "integer": {"convert": float},
-    "flag": {"convert": bool},
+    "number": {"convert": float, "err_to_str": True},
+    "integer": {"convert": float, "err_to_str": True},
+    "flag": {"convert": bool, "err_to_str": True},
     "cell": {"convert": "range"},
 }
 
@@ -419,11 +419,21 @@ def _matrix(name: str, value: Any) -> np.ndarray:
     return out
 
 
+def _scalar_error(name: str, value: Any) -> None:
+    """Raise if a one-cell argument is an Excel error value (e.g. a nested function's #VALUE!)."""
+    if isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS:
+        raise ErrorValueArgument(f"{name} is the error value {value.strip().upper()}")
+    if isinstance(value, str) and value.strip().startswith(ERROR_PREFIX.strip()):
+        raise OptionError(f"{name} is the error of a nested MRIO_ function: "
+                          f"{value.strip()[len(ERROR_PREFIX):].strip()}")
+
+
 def _number(name: str, value: Any, default: float, *, integer: bool = False, positive: bool = True) -> float:
     """A scalar argument (empty = *default*); text, fractions where an integer is needed and
     non-positive values are errors naming the argument."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return default
+    _scalar_error(name, value)
     try:
         val = float(value) if not isinstance(value, bool) else float("nan")
     except (TypeError, ValueError):
@@ -438,6 +448,7 @@ def _flag(name: str, value: Any) -> bool:
     """TRUE/FALSE (or 1/0, or the texts TRUE/FALSE); anything else is an error naming the argument."""
     if value is None or isinstance(value, (bool, np.bool_)):
         return bool(value)
+    _scalar_error(name, value)
     if isinstance(value, str) and value.strip().upper() in ("TRUE", "FALSE"):
         return value.strip().upper() == "TRUE"
     if isinstance(value, (int, float)) and value in (0, 1):
