@@ -8,8 +8,9 @@ and column.
 Errors Excel can see: a failing function returns the one-cell text ``#XLMRIO! <message>``; the
 add-in's VBA wrapper turns that text into ``#VALUE!`` (so ``SUM``, ``ISERROR`` and ``IFERROR``
 behave), and :data:`ERRORS` keeps the message for the calling cell, which ``=MRIO_ERROR(cell)``
-shows. Under xlwings Lite (Pyodide) the function raises instead, which Lite shows as ``#VALUE!``
-with the message. Plain Python callers get the text.
+shows. Under xlwings Lite (Pyodide) the function raises :class:`UdfError` instead: Lite turns an
+exception in a custom function into an error value in the cell and reports the message itself
+(checked by hand, see docs/excel-smoke-test.md). Plain Python callers get the text.
 
 Speed: ``I − A`` is factorised once per distinct ``A`` (content hash) and kept in a small LRU
 cache (:data:`SOLVERS`), so ``MRIO_MULTIPLIERS`` and ``MRIO_FOOTPRINT`` on the same ranges share
@@ -52,8 +53,8 @@ MAX_ERROR_CHARS = 250
 #: All worksheet functions, in definition order (filled by :func:`udf`).
 UDFS: list[Callable] = []
 
-#: Raise instead of returning the error text: xlwings Lite (Pyodide) shows an exception as
-#: ``#VALUE!`` with its message; desktop Excel needs the text for its VBA wrapper.
+#: Raise instead of returning the error text: xlwings Lite (Pyodide) turns an exception into an
+#: error value in the cell; desktop Excel needs the text for its VBA wrapper.
 RAISE_ERRORS = sys.platform == "emscripten"
 
 # argument kinds -> xlwings conversion options (err_to_str: an error cell arrives as "#N/A"...,
