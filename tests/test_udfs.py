@@ -323,7 +323,7 @@ def _loop_matrix(name, value):
     return None
 
 
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", range(40))
 def test_vectorised_checks_name_the_same_cell_as_the_loop(seed):
     from xlmrio.errors import OptionError
     from xlmrio.excel import udfs
@@ -348,6 +348,24 @@ def test_vectorised_checks_name_the_same_cell_as_the_loop(seed):
             with pytest.raises(OptionError) as err:
                 udfs._matrix("Z", form)
             assert str(err.value) == expected, form
+
+
+def test_first_bad_cell_wins_across_kinds():
+    """An empty cell (NaN, 'nan' once numpy made the range text) before a text cell is named first."""
+    from xlmrio.errors import OptionError
+    from xlmrio.excel import udfs
+
+    cells = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], dtype=object)
+    cells[0, 1], cells[2, 0] = np.nan, "n/a"
+    for form in (cells, np.array(cells.tolist())):              # objects; numpy's text array
+        with pytest.raises(OptionError, match="Z has an empty cell at row 1, column 2"):
+            udfs._matrix("Z", form)
+    cells[0, 1], cells[2, 1] = 2.0, np.inf                      # same row: text before inf
+    with pytest.raises(OptionError, match="non-numeric cell at row 3, column 1"):
+        udfs._matrix("Z", np.array(cells.tolist()))
+    cells[2, 0], cells[2, 1] = np.inf, "n/a"                    # same row: inf before text
+    with pytest.raises(OptionError, match="an infinite cell at row 3, column 1"):
+        udfs._matrix("Z", np.array(cells.tolist()))
 
 
 def test_range_shapes_and_error_values():

@@ -363,9 +363,21 @@ def _cell_float(name: str, v: Any, i: int, j: int) -> float:
         if t.upper() in EXCEL_ERRORS:
             raise ErrorValueArgument(f"{name} has the error value {t.upper()} at {_where(i, j)}")
     try:
-        return float(v)
+        f = float(v)
     except (TypeError, ValueError):
         raise OptionError(f"{name} has a non-numeric cell at {_where(i, j)}") from None
+    if not np.isfinite(f):
+        raise OptionError(f"{name} has {'an empty' if np.isnan(f) else 'an infinite'} cell at {_where(i, j)}")
+    return f
+
+
+def _check_finite(name: str, out: np.ndarray) -> None:
+    """Raise naming the first (row-major) empty (NaN) or infinite cell of *out*."""
+    bad = ~np.isfinite(out)
+    if bad.any():
+        i, j = np.unravel_index(int(np.argmax(bad)), bad.shape)
+        what = "an empty" if np.isnan(out[i, j]) else "an infinite"
+        raise OptionError(f"{name} has {what} cell at {_where(i, j)}")
 
 
 _NUMBER_TYPES = ("floating", "integer", "mixed-integer-float")
@@ -390,6 +402,7 @@ def _parse_cells(name: str, arr: np.ndarray) -> np.ndarray:
                 raise ValueError  # None/bool would pass astype; text gets the cell-wise checks
             out[i] = row.astype(float)
         except (TypeError, ValueError):
+            _check_finite(name, out[:i])  # an empty cell in an earlier row comes first
             for j, v in enumerate(row):
                 out[i, j] = _cell_float(name, v, i, j)
     return out
@@ -416,11 +429,7 @@ def _matrix(name: str, value: Any) -> np.ndarray:
         raise OptionError(f"{name} has a non-numeric cell at {_where(0, 0)}")
     else:
         out = _parse_cells(name, arr)
-    bad = ~np.isfinite(out)
-    if bad.any():
-        i, j = np.unravel_index(int(np.argmax(bad)), bad.shape)
-        what = "an empty" if np.isnan(out[i, j]) else "an infinite"
-        raise OptionError(f"{name} has {what} cell at {_where(i, j)}")
+    _check_finite(name, out)
     return out
 
 
