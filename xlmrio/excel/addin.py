@@ -156,7 +156,8 @@ def udf_wrappers_vba(specs: Iterable[dict] | None = None, module_name: str = UDF
         sig = []
         for a in s["args"]:
             sig.append(("Optional " if a["optional"] else "") + a["name"])
-        args = "Array(" + ", ".join([a["name"] for a in s["args"]] + (["Nothing"] if s.get("caller") else [])) + ")"
+        passed = [a["name"] for a in s["args"]] + (["Nothing"] if s.get("caller") else [])
+        args = "Array(" + ", ".join(passed) + ")"
         name = s["name"]
         out += [f"Function {name}({', '.join(sig)})"]
         if not s.get("call_in_wizard", True):
