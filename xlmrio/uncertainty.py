@@ -33,7 +33,7 @@ Progress = Callable[[int, int, float], None]  # (done, total, seconds elapsed)
 
 
 # ---------------------------------------------------------------------- execution
-def connect(client, timeout: float = SCHEDULER_TIMEOUT):
+def connect(client, timeout: float | None = None):
     """``(client, owned)`` for *client*: None (run locally), a ``distributed.Client``, or an address.
 
     An address is connected with *timeout* seconds; an unreachable one raises
@@ -47,6 +47,7 @@ def connect(client, timeout: float = SCHEDULER_TIMEOUT):
             raise OptionError(f"client must be a dask.distributed.Client or a scheduler address, not {client!r}")
         return client, False
     address = client.strip()
+    timeout = SCHEDULER_TIMEOUT if timeout is None else float(timeout)
     try:
         from distributed import Client
     except ImportError:
@@ -100,7 +101,8 @@ def _chunk_draws(plan, seed_chunk):
 # ---------------------------------------------------------------------- Monte Carlo
 def monte_carlo(table: MRIOTable, satellite: str | None = None, *, draws: int = 1000, rsd=None, seed: int = 0,
                 client=None, rebalance: str = "none", basis: str = "total", threads: int | None = None,
-                chunk: int | None = None, progress: Progress | None = None) -> MonteCarloResult:
+                chunk: int | None = None, progress: Progress | None = None,
+                timeout: float | None = None) -> MonteCarloResult:
     """Monte Carlo uncertainty of PBA, CBA, NEI, orientation and the inefficient-flow share.
 
     Parameters
@@ -130,6 +132,9 @@ def monte_carlo(table: MRIOTable, satellite: str | None = None, *, draws: int = 
         Draws per task (default: about four tasks per worker thread).
     progress : callable, optional
         ``progress(draws_done, draws, seconds_elapsed)`` after every finished task.
+    timeout : float, optional
+        Seconds to wait for a scheduler given by address (default :data:`SCHEDULER_TIMEOUT`), then
+        :class:`~xlmrio.errors.SchedulerError`.
 
     Returns
     -------
@@ -147,7 +152,7 @@ def monte_carlo(table: MRIOTable, satellite: str | None = None, *, draws: int = 
     plan = make_plan(table, name, rsd, rebalance=rebalance, basis=basis)
     pba, cba, nei, share0 = evaluate(plan, plan.Z.base, plan.Y.base, plan.sat.base, plan.x0)
     point = pd.DataFrame({"pba": pba, "cba": cba, "nei": nei}, index=pd.Index(table.regions, name="region"))
-    client, owned = connect(client)
+    client, owned = connect(client, timeout)
     try:
         nworkers = threads or _workers(client)
         size = chunk or max(1, math.ceil(draws / (4 * nworkers)))
@@ -185,7 +190,8 @@ def _one_table(satellite, item):
 
 
 def series(tables: Mapping | Iterable, satellite: str | None = None, *, client=None,
-           threads: int | None = None, progress: Progress | None = None) -> pd.DataFrame:
+           threads: int | None = None, progress: Progress | None = None,
+           timeout: float | None = None) -> pd.DataFrame:
     """Accounts and embodied flows of many tables (e.g. years) as one tidy frame.
 
     Parameters
@@ -202,6 +208,8 @@ def series(tables: Mapping | Iterable, satellite: str | None = None, *, client=N
         Local threads (default: the number of CPUs, at most the number of tables).
     progress : callable, optional
         ``progress(tables_done, tables, seconds_elapsed)``.
+    timeout : float
+        As in :func:`monte_carlo`.
 
     Returns
     -------
@@ -215,7 +223,7 @@ def series(tables: Mapping | Iterable, satellite: str | None = None, *, client=N
     keys = [k for k, _ in items]
     if len(set(keys)) != len(keys):
         raise OptionError(f"series: repeated table keys {sorted({k for k in keys if keys.count(k) > 1})}")
-    client, owned = connect(client)
+    client, owned = connect(client, timeout)
     parts: dict = {}
     try:
         t0 = time.perf_counter()
