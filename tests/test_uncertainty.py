@@ -248,3 +248,18 @@ def test_unreachable_scheduler_fails_fast_naming_the_address(t2007):
     assert isinstance(exc.value, XlmrioError)
     with pytest.raises(SchedulerError, match="tcp://127.0.0.1:9"):
         series({2007: t2007}, "CO2", client="tcp://127.0.0.1:9", timeout=1)
+
+
+def test_runs_without_threads_as_under_pyodide(monkeypatch, t2007):
+    """xlwings Lite (Pyodide) has no threads: the draws then run in the calling thread, same numbers."""
+    import xlmrio.uncertainty as xu
+
+    ref = monte_carlo(t2007, "CO2", draws=4, seed=5, threads=2, chunk=1)
+
+    def no_threads(*a, **k):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(xu.sys, "platform", "emscripten")
+    monkeypatch.setattr(xu, "ThreadPoolExecutor", no_threads)
+    r = monte_carlo(t2007, "CO2", draws=4, seed=5, threads=2, chunk=1)
+    assert_array_equal(r.values, ref.values)

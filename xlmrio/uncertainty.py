@@ -1,6 +1,7 @@
 """Many-table runs: Monte Carlo footprints (:func:`monte_carlo`) and year series (:func:`series`).
 
-Both run locally on threads by default (numpy/LAPACK release the GIL) or on a Dask cluster:
+Both run locally on threads by default (numpy/LAPACK release the GIL; in one thread under xlwings Lite's
+Pyodide, which has none) or on a Dask cluster:
 ``client=`` takes a ``dask.distributed.Client`` or a scheduler address ``"tcp://host:port"``.
 Dask is optional (``pip install "xlmrio[dask]"``) and imported only when a client is used. See
 docs/dask.md for a LocalCluster, ``dask scheduler`` + ``dask worker`` by hand, and dask-jobqueue.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Callable, Iterable, Mapping
@@ -75,7 +77,12 @@ def _map(func, items: list, *, client, threads: int | None = None, shared=None, 
     """Yield ``func(shared, item)`` for every item as it completes (threads, or Dask tasks; with
     *scatter* the shared object is sent to every worker once, not with every task)."""
     if client is None:
-        with ThreadPoolExecutor(max_workers=max(1, min(threads or _workers(None), len(items)))) as ex:
+        n = max(1, min(threads or _workers(None), len(items)))
+        if n == 1 or sys.platform == "emscripten":   # one thread, or Pyodide (xlwings Lite) which has none
+            for it in items:
+                yield func(shared, it)
+            return
+        with ThreadPoolExecutor(max_workers=n) as ex:
             futs = [ex.submit(func, shared, it) for it in items]
             for f in as_completed(futs):
                 yield f.result()
