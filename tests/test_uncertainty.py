@@ -263,3 +263,16 @@ def test_runs_without_threads_as_under_pyodide(monkeypatch, t2007):
     monkeypatch.setattr(xu, "ThreadPoolExecutor", no_threads)
     r = monte_carlo(t2007, "CO2", draws=4, seed=5, threads=2, chunk=1)
     assert_array_equal(r.values, ref.values)
+
+
+def test_local_runs_never_import_dask():
+    """The core, the add-in's commands and local runs work without Dask (xlwings Lite has none)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, xlmrio, xlmrio.excel.commands\n"
+            "r = xlmrio.uncertainty.monte_carlo(xlmrio.datasets.demo(2007), 'CO2', draws=2)\n"
+            "xlmrio.series({1: xlmrio.datasets.demo(2002)}, 'CO2')\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
