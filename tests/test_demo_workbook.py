@@ -19,7 +19,7 @@ from xlmrio.excel.registry import commands
 EXPECTED_SHEETS = ["About", "Settings", "MRIO 2002", "MRIO 2002 satellites", "MRIO 2007", "MRIO 2007 satellites",
                    "Constraints", "Concordance", "Validate", "Leontief", "Accounts", "Flows", "Efficiency",
                    "MRIO 2007 agg", "MRIO 2007 agg satellites", "Transfer & leakage", "Update", "MRIO 2002 updated",
-                   "xlmrio help"]
+                   "Uncertainty", "Series", "xlmrio help"]
 
 
 @pytest.fixture(scope="module")

@@ -102,7 +102,7 @@ def test_accounts_numbers_equal_core(small_book):
 
 def test_every_command_runs_and_flows_equal_core(small_book):
     for c in commands():
-        if c.name in ("update", "transfer", "aggregate"):
+        if c.name in ("update", "transfer", "aggregate", "series"):  # need a second table or a concordance
             continue
         c.func(small_book)
     F = xlmrio.embodied_flows(worked_example())

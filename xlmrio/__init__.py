@@ -35,15 +35,20 @@ __all__ = [
     "accounts", "AccountsResult", "embodied_flows", "aggregate_flows", "net_inflow_from_flows", "top_flows",
     "efficiency", "EfficiencyResult", "orientation", "eco_compensation", "correlation_table",
     "aggregate", "aggregate_result", "concordance_matrix", "noncompetitive",
-    "industrial_transfer", "update", "datasets", "__version__",
+    "industrial_transfer", "update", "datasets", "uncertainty", "monte_carlo", "series", "__version__",
 ]
 
-_LAZY = {"update": "xlmrio.update", "datasets": "xlmrio.datasets", "errors": "xlmrio.errors"}
+_LAZY = {"update": "xlmrio.update", "datasets": "xlmrio.datasets", "errors": "xlmrio.errors",
+         "uncertainty": "xlmrio.uncertainty"}
+#: functions loaded on first use (Dask, when used at all, only when a client is given)
+_LAZY_FUNCS = {"monte_carlo": "xlmrio.uncertainty", "series": "xlmrio.uncertainty"}
 
 
 def __getattr__(name):  # lazy sub-modules keep `import xlmrio` light
     if name in _LAZY:
         return import_module(_LAZY[name])
+    if name in _LAZY_FUNCS:
+        return getattr(import_module(_LAZY_FUNCS[name]), name)
     if name == "industrial_transfer":
         return import_module("xlmrio.core.transfer").industrial_transfer
     raise AttributeError(f"module 'xlmrio' has no attribute {name!r}")

@@ -89,3 +89,7 @@ class WorkbookError(XlmrioError):
             where = f"'{sheet}'!{cell}" if cell else f"sheet '{sheet}'"
             message = f"{where}: {message}"
         super().__init__(message)
+
+
+class SchedulerError(XlmrioError):
+    """A Dask scheduler named for a parallel run cannot be reached (the message names its address)."""

@@ -95,6 +95,7 @@ class Chart:
     height: float = 300.0
     x_title: str = ""  # category axis (bar/column) or x axis (scatter), with units
     y_title: str = ""  # value axis, with units
+    plot_by: str | None = None  # "columns" (each column a series) or "rows"; None: Excel's own choice
 
 
 @dataclass
@@ -296,9 +297,21 @@ def _write_charts(sheet, rs: ResultSheet, row: int, left: float) -> None:
         chart = sheet.charts.add(left=left, top=top, width=480, height=ch.height)
         chart.chart_type = ch.kind
         chart.set_source_data(rng)
+        if ch.plot_by:
+            _set_plot_by(chart, ch.plot_by)
         _set_chart_title(chart, ch.title)
         top += ch.height + 20.0
         row += len(block) + 1
+
+
+def _set_plot_by(chart, plot_by: str) -> None:
+    try:
+        chart.plot_by = plot_by  # xlmrio's openpyxl engine
+    except Exception:  # noqa: BLE001 - desktop Excel: PlotBy xlColumns = 2, xlRows = 1
+        try:
+            chart.api[1].PlotBy = 2 if plot_by == "columns" else 1
+        except Exception:  # noqa: BLE001 - Excel's own choice is still a chart
+            pass
 
 
 def _set_chart_title(chart, title: str) -> None:

@@ -68,6 +68,16 @@ OPTIONS: tuple[Option, ...] = (
     Option("prior", "", "str", "Prior table of 'Update table' (sheet or defined name; empty: table_t0, else table)"),
     Option("constraints_sheet", "Constraints", "str", "Sheet with the target information and options of "
            "'Update table' (see workbook_templates/xlmrio_constraints_template.xlsx)"),
+    Option("mc_draws", 500, "int", "Uncertainty: number of Monte Carlo draws (>= 2)"),
+    Option("mc_rsd", "", "float", "Uncertainty: relative standard deviation of every cell of Z, Y and the satellite, "
+           "e.g. 0.1 for 10 % (empty: size-dependent default after Lenzen et al. 2010, smaller cells less reliable)"),
+    Option("mc_seed", 1, "int", "Uncertainty: random seed (the same seed gives the same draws locally and on Dask)"),
+    Option("mc_rebalance", "none", "choice", "Uncertainty: none = total output follows the perturbed rows; ras = "
+           "each perturbed Z is RAS-scaled back to the table's intermediate row and column totals", ("none", "ras")),
+    Option("series_tables", "", "list", "Series: tables (sheets or defined names) in year order, comma-separated "
+           "(empty: every table sheet of the workbook); the year is the number in the name"),
+    Option("scheduler", "", "str", "Run Uncertainty and Series on this Dask scheduler, e.g. tcp://host:8786 "
+           "(empty: local threads; needs pip install \"xlmrio[dask]\")"),
 )
 BY_NAME = {o.name: o for o in OPTIONS}
 

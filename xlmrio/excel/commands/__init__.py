@@ -4,5 +4,5 @@ the CLI and the tests. What they share is in :mod:`.context`; :mod:`..registry` 
 commands, filled by importing the modules below.
 """
 # the import order is the ribbon's button order
-from . import validate, leontief, accounts, flows, efficiency, aggregate, transfer, update, settings_help  # noqa: F401,I001
+from . import validate, leontief, accounts, flows, efficiency, aggregate, transfer, update, uncertainty, series, settings_help  # noqa: F401,I001
 from .settings_help import write_settings_sheet  # noqa: F401  (the demo builder writes a Settings sheet)

@@ -1,0 +1,97 @@
+"""The 'uncertainty' and 'series' workbook commands (#15) through the CLI on the demo's input sheets."""
+from __future__ import annotations
+
+import numpy as np
+import openpyxl
+import pytest
+from numpy.testing import assert_allclose
+
+import xlmrio.uncertainty as xu
+from xlmrio.cli import main
+from xlmrio.core.accounts import accounts
+from xlmrio.datasets import demo
+from xlmrio.excel.demo import build_demo
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    return build_demo(tmp_path_factory.mktemp("unc") / "inputs.xlsx", run=False)
+
+
+def _rows(ws, prefix: str, header_rows: int = 1) -> list:
+    rows = list(ws.iter_rows(values_only=True))
+    for i, row in enumerate(rows):
+        if isinstance(row[0], str) and row[0].startswith(prefix):
+            body = []
+            for r in rows[i + 1 + header_rows:]:
+                if r[0] is None:
+                    break
+                body.append(r)
+            return body
+    raise AssertionError(prefix)
+
+
+def test_uncertainty_sheet_equals_the_core(inputs, tmp_path, capsys):
+    out = tmp_path / "u.xlsx"
+    assert main(["run", str(inputs), "uncertainty", "--mc-draws", "12", "--mc-seed", "4", "--mc-rsd", "0.05",
+                 "--out", str(out)]) == 0
+    lines = capsys.readouterr().out
+    assert "12/12 draws" in lines and "s left" in lines          # CLI progress lines
+    r = xu.monte_carlo(demo(2007), "CO2", draws=12, seed=4, rsd=0.05)
+    wb = openpyxl.load_workbook(out, data_only=True)
+    ws = wb["Uncertainty"]
+    t1 = _rows(ws, "Table 1.", header_rows=2)
+    regions = [row[0] for row in t1]
+    assert regions == list(demo(2007).regions)
+    got = np.array([row[1:19] for row in t1], float)            # PBA, CBA, NEI x (point, mean, sd, 2.5, 50, 97.5)
+    s = r.summary
+    for j, meas in enumerate(("pba", "cba", "nei")):
+        assert_allclose(got[:, 6 * j], r.point[meas])
+        for k, stat in enumerate(("mean", "sd", "p2.5", "p50", "p97.5")):
+            assert_allclose(got[:, 6 * j + 1 + k], s[(meas, stat)], rtol=1e-12)
+    t2 = _rows(ws, "Table 2.")
+    assert [row[1] for row in t2] == list(r.p_orientation["orientation"])
+    assert_allclose([row[2] for row in t2], r.p_net_exporter)
+    assert_allclose([row[5] for row in t2], r.p_orientation["P(class holds)"])
+    t3 = dict((row[0], row[1]) for row in _rows(ws, "Table 3."))
+    assert_allclose(t3["median"], r.share_summary["p50"])
+    assert len(ws._charts) == 2
+
+
+def test_series_sheet_equals_two_accounts_calls(inputs, tmp_path):
+    out = tmp_path / "s.xlsx"
+    assert main(["run", str(inputs), "series", "--out", str(out)]) == 0
+    ws = openpyxl.load_workbook(out, data_only=True)["Series"]
+    t1 = _rows(ws, "Table 1.")
+    for year in (2002, 2007):
+        a = accounts(demo(year), "CO2")
+        rows = {row[0]: row for row in t1 if row[1] == year}
+        assert_allclose([rows[r][2] for r in a.pba.index], a.pba, rtol=1e-12)
+        assert_allclose([rows[r][3] for r in a.pba.index], a.cba[a.pba.index], rtol=1e-12)
+    pba = _rows(ws, "Table 2.")
+    assert [row[0] for row in pba] == ["2002", "2007"]
+    charts = ws._charts
+    assert len(charts) == 2 and all(type(c).__name__ == "LineChart" for c in charts)
+    assert len(charts[0].series) == 8                             # one line per region, years along the axis
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--mc-rsd", "-0.1"], "mc_rsd"),
+    (["--mc-draws", "1"], "at least 2"),
+    (["--series-tables", "MRIO 2007"], "at least two tables"),
+])
+def test_bad_options_exit_2_with_one_line(inputs, tmp_path, capsys, flags, message):
+    cmd = "series" if "--series-tables" in flags else "uncertainty"
+    assert main(["run", str(inputs), cmd, *flags, "--out", str(tmp_path / "x.xlsx")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_unreachable_scheduler_flag_exits_2_naming_it(inputs, tmp_path, capsys, monkeypatch):
+    pytest.importorskip("distributed", reason="dask[distributed] is in the test extra")
+    monkeypatch.setattr(xu, "SCHEDULER_TIMEOUT", 1.0)
+    assert main(["run", str(inputs), "uncertainty", "--scheduler", "tcp://127.0.0.1:9", "--mc-draws", "4",
+                 "--out", str(tmp_path / "x.xlsx")]) == 2
+    err = capsys.readouterr().err
+    assert "tcp://127.0.0.1:9" in err and "within 1 s" in err
