@@ -146,7 +146,7 @@ class CellFinding:
     ``severity`` is ``"error"`` (every command but Validate refuses the table until it is fixed),
     ``"warning"`` (commands run, but results may mislead) or ``"info"``. ``value`` is the offending
     number or difference where there is one (in the block's unit), else 0. ``cell`` is empty for a
-    line that counts further findings of one kind.
+    line that counts further findings of one kind; ``count`` is how many findings a line stands for.
     """
 
     severity: str
@@ -155,6 +155,7 @@ class CellFinding:
     what: str
     fix: str = ""
     value: float = 0.0
+    count: int = 1
 
     @property
     def address(self) -> str:
@@ -177,6 +178,7 @@ class Problems:
         self._found: list[CellFinding] = []
         self._count: dict[str, int] = {}
         self._first: dict[str, CellFinding] = {}
+        self.unreadable: set[tuple[str, int, int]] = set()  # (sheet, grid row, grid column) read as 0
 
     def report(self, grid: Grid, i: int, j: int, what: str, fix: str = "", *, sep: str = "; ",
                advice: str = "", severity: str = "error", kind: str | None = None, value: float = 0.0) -> None:
@@ -206,7 +208,8 @@ class Problems:
     @property
     def findings(self) -> list[CellFinding]:
         """Every finding in reading order, then one line per kind counting those beyond the limit."""
-        more = [CellFinding(f.severity, f.sheet, "", f"{self._count[k] - self.per_kind} more: {k}", f.fix)
+        more = [CellFinding(f.severity, f.sheet, "", f"{self._count[k] - self.per_kind} more: {k}", f.fix,
+                            count=self._count[k] - self.per_kind)
                 for k, f in self._first.items() if self._count[k] > self.per_kind]
         return self._found + more
 
@@ -259,26 +262,30 @@ def numeric_block(grid: Grid, i0: int, j0: int, nrows: int, ncols: int, what: st
             v = cells[j] if j < len(cells) else None
             if type(v) is float or type(v) is int:
                 out[i, j] = v
-            else:
-                out[i, j] = cell_number(grid, i0 + i, j0 + j, v, what, allow_empty, problems)
+                continue
+            number = cell_number(grid, i0 + i, j0 + j, v, what, allow_empty, problems)
+            if number is None:
+                problems.unreadable.add((grid.sheet, i0 + i, j0 + j))
+            out[i, j] = number or 0.0
     bad = ~np.isfinite(out)
     if bad.any():
         for i, j in np.argwhere(bad):
             problems.report(grid, i0 + i, j0 + j, f"non-finite number in {what}", advice="enter a finite number")
+            problems.unreadable.add((grid.sheet, i0 + int(i), j0 + int(j)))
             out[i, j] = 0.0
     return out
 
 
 def cell_number(grid: Grid, i: int, j: int, v: Any, what: str, allow_empty: bool = False,
-                problems: Problems | None = None) -> float:
+                problems: Problems | None = None) -> float | None:
     """The number in cell (i, j) of *what*, or the problem with it: a logical value, a formula without
     cached value, a merged or empty cell, an error value, text, a number stored as text, a date.
-    A collected problem reads as 0."""
+    An empty cell allowed by *allow_empty* is 0; a collected problem returns None."""
     problems = problems or Problems()
     if isinstance(v, bool):
         problems.report(grid, i, j, f"logical value {v} in {what}", "a number is needed",
                         advice="enter a number", kind=f"logical value in {what}")
-        return 0.0
+        return None
     if isinstance(v, (int, float, np.integer, np.floating)):
         return float(v)
     if v is None or (isinstance(v, str) and v.strip() == ""):
@@ -289,28 +296,30 @@ def cell_number(grid: Grid, i: int, j: int, v: Any, what: str, allow_empty: bool
                             "and run again", sep=": ", kind=f"formula without cached value in {what}")
         elif grid.is_merged(i, j):
             problems.report(grid, i, j, f"merged cells in {what}", "unmerge them and enter one number per cell")
-        elif not allow_empty:
+        elif allow_empty:
+            return 0.0
+        else:
             problems.report(grid, i, j, f"empty cell in {what}", "enter 0, or set allow_empty_cells = yes in the "
                                                                  "Settings sheet to read empty cells as 0")
-        return 0.0
+        return None
     if isinstance(v, str):
         s = v.strip()
         if s.upper() in ERROR_VALUES or (s.startswith("#") and s.endswith(("!", "?", "A"))):
             problems.report(grid, i, j, f"error value {s} in {what}", kind=f"error value in {what}",
                             advice="correct the formula or the data it refers to, or enter the number")
-            return 0.0
+            return None
         try:
             float(s.replace(",", ""))
         except ValueError:
             problems.report(grid, i, j, f'text "{s}" in {what}', kind=f"text in {what}",
                             advice="enter a number (0 where there is no flow)")
-            return 0.0
+            return None
         problems.report(grid, i, j, f'number stored as text "{s}" in {what}', "convert it to a number",
                         kind=f"number stored as text in {what}")
-        return 0.0
+        return None
     problems.report(grid, i, j, f"{describe_value(v)} in {what}", "a number is needed",
                     advice="enter a number; format the cell as Number, not Date", kind=f"non-number in {what}")
-    return 0.0
+    return None
 
 
 # ---------------------------------------------------------------------- labels
@@ -356,6 +365,13 @@ class TableLayout:
     special: dict[str, int]
     va_labels: list[str]
     total_row: int | None
+    sheet: str = ""
+    row0: int = 1  # sheet row and column of grid cell (0, 0)
+    col0: int = 1
+
+    def addr(self, i: int, j: int) -> str:
+        """Address ``C5`` of grid cell (i, j) on the sheet."""
+        return address(self.row0 + i, self.col0 + j)
 
     @property
     def n_rows(self) -> int:
@@ -425,7 +441,8 @@ def locate_table(grid: Grid) -> TableLayout:
     va_labels, total_row = _primary_rows(grid, hi + 2 + len(rows), hj)
     bottom = (total_row or hi + 2 + len(rows) + len(va_labels)) + 1
     _check_merged(grid, hi, hj, bottom, max([hj + 2 + len(rows) + len(fd)] + list(special.values())))
-    return TableLayout((hi, hj), rows, regions, sectors, fd, cats, special, va_labels, total_row)
+    return TableLayout((hi, hj), rows, regions, sectors, fd, cats, special, va_labels, total_row,
+                       grid.sheet, grid.row0, grid.col0)
 
 
 def _row_labels(grid: Grid, hi: int, hj: int) -> list[tuple[str, str]]:
@@ -659,6 +676,7 @@ def check_balances(grid: Grid, blocks: TableBlocks, rtol: float | None, problems
     x = blocks.x_given
     first = lay.first_row
     loosen = "for a published, rounded table loosen balance_rtol in the Settings sheet"
+    rows_read0, cols_read0 = _unreadable_lines(grid, lay, problems)
     if x is not None:
         tc = lay.x_col
         tol_x = _balance_tol(x, rtol)
@@ -676,8 +694,10 @@ def check_balances(grid: Grid, blocks: TableBlocks, rtol: float | None, problems
             order = bad[np.argsort(-off[bad], kind="stable")]
             for k in (order if problems.collect else order[:1]):
                 k = int(k)
+                read0 = (rows_read0 if what.startswith("the row") else cols_read0).get(k, "")
                 problems.report(grid, first + k, tc,
-                                f"Total output {x[k]:.10g} of {lay.label(k)} does not match {what}, {ref[k]:.10g}",
+                                f"Total output {x[k]:.10g} of {lay.label(k)} does not match {what}, {ref[k]:.10g}"
+                                + read0,
                                 f"({bad.size} region-sector(s) off; {loosen})" if not problems.collect else "",
                                 sep=" ", kind=f"Total output does not match {what}", value=x[k] - ref[k],
                                 advice=f"correct the Total output or the flows it sums; {loosen}")
@@ -688,7 +708,8 @@ def check_balances(grid: Grid, blocks: TableBlocks, rtol: float | None, problems
             k = int(k)
             problems.report(grid, lay.va_rows[0], lay.z_col + k,
                             f"column sum Z + primary inputs {col[k]:.10g} of {lay.label(k)} does not match its "
-                            f"row sum {ref[k]:.10g}", severity="warning", value=col[k] - ref[k],
+                            f"row sum {ref[k]:.10g}" + (cols_read0.get(k, "") or rows_read0.get(k, "")),
+                            severity="warning", value=col[k] - ref[k],
                             kind="column sum Z + primary inputs does not match the row sum",
                             advice=f"correct the primary inputs or the flows of this column; {loosen}")
     if lay.total_row is not None:
@@ -699,9 +720,26 @@ def check_balances(grid: Grid, blocks: TableBlocks, rtol: float | None, problems
         for k in (bad if problems.collect else bad[:1]):
             k = int(k)
             problems.report(grid, lay.total_row, lay.z_col + k,
-                            f"Total input {tot[k]:.10g} of {lay.label(k)} does not match total output {ref[k]:.10g}",
+                            f"Total input {tot[k]:.10g} of {lay.label(k)} does not match total output {ref[k]:.10g}"
+                            + (cols_read0.get(k, "") or rows_read0.get(k, "")),
                             kind="Total input does not match total output", value=tot[k] - ref[k],
                             advice="correct the Total input cell (or delete the check row)")
+
+
+def _unreadable_lines(grid: Grid, lay: TableLayout, problems: Problems) -> tuple[dict[int, str], dict[int, str]]:
+    """Region-sectors whose row / column holds a cell read as 0 (collect mode), with a note for the
+    balance findings they distort."""
+    rows: dict[int, str] = {}
+    cols: dict[int, str] = {}
+    N = lay.n_rows
+    for sheet, i, j in problems.unreadable:
+        if sheet != grid.sheet:
+            continue
+        if 0 <= i - lay.first_row < N:
+            rows[i - lay.first_row] = " (its row has a cell with an error, read as 0)"
+        if 0 <= j - lay.z_col < N:
+            cols[j - lay.z_col] = " (its column has a cell with an error, read as 0)"
+    return rows, cols
 
 
 # ---------------------------------------------------------------------- step 3: build the table
