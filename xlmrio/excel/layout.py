@@ -234,7 +234,7 @@ def describe_value(v: Any) -> str:
         return f"the logical value {'TRUE' if v else 'FALSE'}"
     if isinstance(v, (bytes, bytearray)):
         return "binary data"
-    return f"a value of type {type(v).__name__} ({str(v)[:40]})"
+    return f"a value of type {type(v).__name__}"
 
 
 # ---------------------------------------------------------------------- numbers, cell by cell
