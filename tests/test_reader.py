@@ -262,3 +262,21 @@ def test_unreadable_satellites_sheet_is_one_finding(clean_input, tmp_path):
     assert not src.table.satellites
     assert [(f.cell, f.severity) for f in src.findings] == [("D1", "error")]
     assert "satellite column header" in src.findings[0].what and "without its satellites" in src.findings[0].fix
+
+
+def test_date_in_a_settings_cell_is_named_as_a_date(clean_input, tmp_path, capsys):
+    def edit(wb):
+        ws = wb["Settings"]
+        row = next(r[0].row for r in ws.iter_rows() if r[0].value == "top_k")
+        ws.cell(row, 2, dt.datetime(2024, 12, 1))
+    bad = _mutate(shutil.copy(clean_input, tmp_path / "sdate.xlsx") and tmp_path / "sdate.xlsx", edit)
+    assert main(["run", str(bad), "flows", "--out", str(tmp_path / "o.xlsx")]) == 2
+    err = capsys.readouterr().err
+    assert "invalid value a date (2024-12-01)" in err and "datetime" not in err
+
+
+def test_value_text_keeps_text_and_numbers_as_before():
+    from xlmrio.excel.layout import value_text
+
+    assert value_text("sideways") == "'sideways'" and value_text(-1) == "-1" and value_text(2.5) == "2.5"
+    assert value_text(np.float64(2.5)) == "2.5" and value_text(dt.date(2024, 12, 1)) == "a date (2024-12-01)"

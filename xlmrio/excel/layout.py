@@ -237,6 +237,16 @@ def describe_value(v: Any) -> str:
     return f"a value of type {type(v).__name__}"
 
 
+def value_text(v: Any) -> str:
+    """A value as a message shows it: text quoted, numbers as they are, anything else in words
+    (:func:`describe_value`), e.g. ``invalid value a date (2024-12-01)``."""
+    if isinstance(v, str):
+        return repr(v)
+    if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)):
+        return repr(v.item() if isinstance(v, np.generic) else v)
+    return describe_value(v)
+
+
 # ---------------------------------------------------------------------- numbers, cell by cell
 _PLAIN_NUMBERS = {float, int, np.float64}
 
