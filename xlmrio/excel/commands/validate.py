@@ -21,7 +21,7 @@ from .. import settings as st
 from .context import Context, finish, header
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
-FINDING_COLUMNS = ["severity", "cell", "what is wrong", "how to fix", "value"]
+FINDING_COLUMNS = ["severity", "what is wrong", "how to fix", "value"]
 PER_KIND = 25  # findings listed per kind of problem; one more row counts the rest
 
 
@@ -81,15 +81,16 @@ def identity_findings(t: MRIOTable, layout: TableLayout | None, rtol: float) -> 
 
 
 def findings_frame(findings: list[CellFinding]) -> pd.DataFrame:
-    """One row per finding, errors first: severity, cell (sheet!cell), what is wrong, how to fix, value."""
+    """One row per finding, errors first, labelled by its cell ('Sheet'!C5): severity, what is wrong,
+    how to fix it, and the cell's number or difference where there is one."""
     rows = sorted(findings, key=lambda f: SEVERITY_ORDER.get(f.severity, 3))
-    df = pd.DataFrame([(f.severity, f.address if f.cell else f"'{f.sheet}'", f.what, f.fix or "",
-                        f.value if f.value else None) for f in rows], columns=FINDING_COLUMNS)
-    if df.empty:
-        df = pd.DataFrame([("info", "", "no findings: every cell is a number and every identity holds within "
-                                        "the tolerance", "", None)], columns=FINDING_COLUMNS)
-    df.index = pd.RangeIndex(1, len(df) + 1, name="#")
-    return df
+    if not rows:
+        rows = [CellFinding("info", "", "", "no findings: every cell is a number and every identity holds within "
+                                            "the tolerance")]
+    return pd.DataFrame([(f.severity, f.what, f.fix or "", f.value if f.value else None) for f in rows],
+                        columns=FINDING_COLUMNS,
+                        index=pd.Index([f.address if f.cell else (f"'{f.sheet}'" if f.sheet else "whole table")
+                                        for f in rows], name="cell"))
 
 
 def _count(findings: list[CellFinding], severity: str) -> int:
@@ -103,8 +104,7 @@ def build_validate(ctx: Context) -> list[ResultSheet]:
     rep = t.validate(rtol=rtol, raise_on_error=False)
     findings = list(src.findings) + identity_findings(t, src.layout, rtol)
     n_err, n_warn, n_info = (_count(findings, s) for s in ("error", "warning", "info"))
-    verdict = ("errors: every other command refuses this table until they are fixed" if n_err else
-               "warnings: commands run, but check the findings" if n_warn else "OK")
+    verdict = "problems found" if n_err else "warnings" if n_warn else "OK"
     unit = t.monetary_unit or "money unit"
     summary = pd.DataFrame({"value": [
         verdict, t.monetary_unit or "(not given)",
@@ -138,8 +138,8 @@ def build_validate(ctx: Context) -> list[ResultSheet]:
     text = {c: "text" for c in FINDING_COLUMNS}
     return [ResultSheet("Validate", "validate", h["title"], h["subtitle"], [
         Table("Table 1. Summary", summary, formats={"value": "text"}, reading=reading),
-        Table("Table 2. Findings (errors first; value: the cell's number or its difference, in the block's unit)",
-              findings_frame(findings), formats={**text, "value": "residual"}, reading=reading),
+        Table("Table 2. Findings, errors first", findings_frame(findings), formats={**text, "value": "residual"},
+              note="value: the cell's number, or the difference of a balance, in the block's unit"),
         Table("Table 3. Size and number of findings", size, formats={"count": "count"}),
         Table(f"Table 4. Totals ({unit})", totals, formats={"value": "money"}, reading=read_as_zero.strip()),
         Table(f"Table 5. Balance residuals ({unit}; tolerance relative)", residuals, formats={"value": "residual"}),
