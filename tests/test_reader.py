@@ -280,3 +280,33 @@ def test_value_text_keeps_text_and_numbers_as_before():
 
     assert value_text("sideways") == "'sideways'" and value_text(-1) == "-1" and value_text(2.5) == "2.5"
     assert value_text(np.float64(2.5)) == "2.5" and value_text(dt.date(2024, 12, 1)) == "a date (2024-12-01)"
+
+
+def test_wiod_layout_collects_too(tmp_path, capsys):
+    """A WIOD-layout sheet with a typed 'n.a.' and a negative flow: Validate lists both at their cells
+    (exit 0), accounts refuses with the first."""
+    from test_layouts_foreign import wiod_grid
+    from xlmrio.excel.layouts_foreign import read_any_grid
+
+    grid, _ = wiod_grid()
+    i0 = next(i for i, r in enumerate(grid.values) if r[3] in ("c1", "r1") and isinstance(r[4], float))
+    grid.values[i0][5] = "n.a."
+    grid.values[i0 + 1][4] = -2.0
+    problems = Problems(collect=True)
+    read_any_grid(grid, problems=problems)
+    cells = [f.cell for f in problems.findings]
+    assert cells[:2] == [grid.addr(i0, 5), grid.addr(i0 + 1, 4)]
+    assert 'text "n.a."' in problems.findings[0].what and "negative intermediate flow -2" in problems.findings[1].what
+    path = tmp_path / "wiod.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "WIOT"
+    for row in grid.values:
+        wb.active.append(row)
+    wb.save(path)
+    out = tmp_path / "checked.xlsx"
+    assert main(["run", str(path), "validate", "--out", str(out)]) == 0
+    listed = {r["cell"].value for r in _findings(out)}
+    assert {f"'WIOT'!{grid.addr(i0, 5)}", f"'WIOT'!{grid.addr(i0 + 1, 4)}"} <= listed
+    capsys.readouterr()
+    assert main(["run", str(path), "accounts", "--out", str(tmp_path / "a.xlsx")]) == 2
+    assert f"'WIOT'!{grid.addr(i0, 5)}: text \"n.a.\"" in capsys.readouterr().err

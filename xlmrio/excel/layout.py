@@ -779,9 +779,10 @@ def read_table_blocks(grid: Grid, *, allow_empty: bool = False, balance_rtol: fl
 
 
 def read_table_grid(grid: Grid, *, allow_empty: bool = False, name: str | None = None, monetary_unit: str = "",
-                    satellites: dict | None = None, balance_rtol: float | None = 1e-6
-                    ) -> tuple[MRIOTable, TableLayout]:
-    """Read an MRIO table in xlmrio's layout from *grid* (steps 1-3, refusing the first problem).
+                    satellites: dict | None = None, balance_rtol: float | None = 1e-6,
+                    problems: Problems | None = None) -> tuple[MRIOTable, TableLayout]:
+    """Read an MRIO table in xlmrio's layout from *grid* (steps 1-3; the first problem raises unless
+    *problems* collects them).
 
     Raises
     ------
@@ -790,8 +791,10 @@ def read_table_grid(grid: Grid, *, allow_empty: bool = False, name: str | None =
         match the row labels, text/error values/empty cells in numeric blocks, formulas without cached
         values, merged cells, a ``Total input`` row that does not match ``Total output``.
     """
-    blocks = read_table_blocks(grid, allow_empty=allow_empty, balance_rtol=balance_rtol)
-    return build_table(grid, blocks, satellites=satellites, monetary_unit=monetary_unit, name=name), blocks.layout
+    problems = problems or Problems()
+    blocks = read_table_blocks(grid, allow_empty=allow_empty, balance_rtol=balance_rtol, problems=problems)
+    return build_table(grid, blocks, satellites=satellites, monetary_unit=monetary_unit, name=name,
+                       check=not problems.collect), blocks.layout
 
 
 # ---------------------------------------------------------------------- satellites

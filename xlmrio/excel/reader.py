@@ -121,7 +121,7 @@ def read_source(grid: Grid, settings: dict, *, book=None, name: str, satellites_
         return Source(table, description, sheet, problems.findings, blocks.layout)
     from .layouts_foreign import read_any_grid
 
-    table = read_any_grid(grid, layout=layout, allow_empty=allow, name=name)
+    table = read_any_grid(grid, layout=layout, allow_empty=allow, name=name, problems=problems)
     sats = read_satellites(book, satellites_for, table, settings, problems) if book is not None else None
     changes: dict[str, Any] = {}
     if unit and not table.monetary_unit:

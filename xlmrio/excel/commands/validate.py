@@ -41,11 +41,12 @@ def identity_findings(t: MRIOTable, layout: TableLayout | None, rtol: float) -> 
     """Findings about the table as a whole, at the cells they concern: value added < 0, column sums of
     A >= 1, zero output, the GDP identity (balances against Total output are the reader's findings).
 
-    Without a layout (WIOD/CEADs tables, table files) the table's own validation findings are listed
-    by their labels."""
+    Without a layout (WIOD/CEADs tables) the table's own validation findings are listed by their
+    labels, but for negative flows and non-finite numbers, which the reader reported at their cells."""
     if layout is None:
         rep = t.validate(rtol=rtol, raise_on_error=False)
-        return [CellFinding(f.severity, t.name, "", f"{f.what} ({f.where})", "", f.residual) for f in rep.findings]
+        return [CellFinding(f.severity, t.name, "", f"{f.what} at {f.where}", "", f.residual) for f in rep.findings
+                if not f.what.startswith(("negative intermediate flow", "non-finite"))]
     out: list[CellFinding] = []
     first, zc = layout.first_row, layout.z_col
     atol = 1e-9 * float(np.abs(t.x).max(initial=0.0))
