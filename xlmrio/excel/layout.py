@@ -260,8 +260,8 @@ def numeric_block(grid: Grid, i0: int, j0: int, nrows: int, ncols: int, what: st
     *problems* collects).
     """
     problems = problems or Problems()
-    out = np.zeros((nrows, ncols))
     values = grid.values
+    out = np.zeros((nrows, ncols))
     for i in range(nrows):
         row = values[i0 + i] if i0 + i < len(values) else []
         cells = row[j0:j0 + ncols]
@@ -530,8 +530,8 @@ def _columns_after_z(grid: Grid, hi: int, j0: int, regions: list[str]) -> tuple[
     """Final-demand columns (region, category) from grid column *j0* on, then Exports/Other/Total output."""
     fd: list[tuple[str, str]] = []
     special: dict[str, int] = {}
-    j = j0
-    while j < grid.ncols:
+    j, ncols = j0, grid.ncols
+    while j < ncols:
         h1 = _label(grid, hi, j, "column")
         h2 = _label(grid, hi + 1, j, "column")
         key = h1.lower()
