@@ -310,3 +310,27 @@ def test_wiod_layout_collects_too(tmp_path, capsys):
     capsys.readouterr()
     assert main(["run", str(path), "accounts", "--out", str(tmp_path / "a.xlsx")]) == 2
     assert f"'WIOT'!{grid.addr(i0, 5)}: text \"n.a.\"" in capsys.readouterr().err
+
+
+def test_collecting_a_sheet_of_empty_cells_stops_asking_excel_about_each():
+    """Each formula/merge look-up may be a call into Excel: collecting stops after its budget, while the
+    default mode still checks every empty cell it meets (here: the first)."""
+    class CountingProbe:
+        calls = 0
+
+        def formula(self, i, j):
+            CountingProbe.calls += 1
+            return None
+
+        def is_merged(self, i, j):
+            CountingProbe.calls += 1
+            return False
+
+    grid = Grid("E", [[None] * 40 for _ in range(40)], probe=CountingProbe())
+    problems = Problems(collect=True, probes=100)
+    assert numeric_block(grid, 0, 0, 40, 40, "the block", problems=problems).sum() == 0
+    assert CountingProbe.calls == 200 and problems.count("error") == 1600
+    assert len(problems.findings) == problems.per_kind + 1           # 25 listed, one line for the other 1575
+    assert problems.findings[-1].count == 1575
+    with pytest.raises(WorkbookError, match="'E'!A1: empty cell"):
+        numeric_block(grid, 0, 0, 40, 40, "the block")

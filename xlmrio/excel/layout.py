@@ -172,9 +172,10 @@ class Problems:
     read as 0 and reading goes on; after ``per_kind`` findings of one kind, one line counts the rest.
     """
 
-    def __init__(self, collect: bool = False, per_kind: int = 25):
+    def __init__(self, collect: bool = False, per_kind: int = 25, probes: int = 500):
         self.collect = collect
         self.per_kind = per_kind
+        self.probes = probes  # collecting: formula/merge look-ups of empty cells left (each may ask Excel)
         self._found: list[CellFinding] = []
         self._count: dict[str, int] = {}
         self._first: dict[str, CellFinding] = {}
@@ -299,12 +300,15 @@ def cell_number(grid: Grid, i: int, j: int, v: Any, what: str, allow_empty: bool
     if isinstance(v, (int, float, np.integer, np.floating)):
         return float(v)
     if v is None or (isinstance(v, str) and v.strip() == ""):
-        f = grid.formula(i, j)
+        look = not problems.collect or problems.probes > 0   # a sheet of empty cells: stop asking
+        if problems.collect:
+            problems.probes -= 1
+        f = grid.formula(i, j) if look else None
         if f:
             problems.report(grid, i, j, f"formula {f} in {what} has no cached value",
                             "open the file in Excel or LibreOffice, recalculate and save it (or paste values) "
                             "and run again", sep=": ", kind=f"formula without cached value in {what}")
-        elif grid.is_merged(i, j):
+        elif look and grid.is_merged(i, j):
             problems.report(grid, i, j, f"merged cells in {what}", "unmerge them and enter one number per cell")
         elif allow_empty:
             return 0.0
