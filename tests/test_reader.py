@@ -334,3 +334,27 @@ def test_collecting_a_sheet_of_empty_cells_stops_asking_excel_about_each():
     assert problems.findings[-1].count == 1575
     with pytest.raises(WorkbookError, match="'E'!A1: empty cell"):
         numeric_block(grid, 0, 0, 40, 40, "the block")
+
+
+def test_negative_total_output_is_reported_at_its_cell(tmp_path):
+    """A negative Total output that balances (negative final demand, negative value added): the table's
+    own check named only the sheet; now every command names the cell, and Validate lists it."""
+    from xlmrio.core.table import MRIOTable
+
+    t = worked_example()
+    Y = t.Y.copy()
+    Y[3, 0] -= t.Z[3].sum() + t.Y[3].sum() + t.exports[3] + 5          # row R2|S sums to -5
+    neg = MRIOTable.from_arrays(t.Z, Y, regions=t.regions, sectors=t.sectors, fd_categories=t.fd_categories,
+                                exports=t.exports, satellites=dict(t.satellites), monetary_unit="MU", check=False)
+    assert neg.x[3] == pytest.approx(-5)
+    bad = _write_input(tmp_path / "negx.xlsx", neg, settings={"satellite": "CO2"})
+    col = next(c.column_letter for c in openpyxl.load_workbook(bad)["MRIO"][3] if c.value == "Total output")
+    book = xw.Book(str(bad))
+    try:
+        with pytest.raises(XlmrioError) as ei:
+            get("accounts").func(book)
+        src = read_table(book, resolve(book, {}), collect=True)
+    finally:
+        book.close()
+    assert str(ei.value).startswith(f"'MRIO'!{col}8: negative total output -5 of R2|S")
+    assert any(f.cell == f"{col}8" and f.what.startswith("negative total output -5") for f in src.findings)

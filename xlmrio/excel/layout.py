@@ -20,7 +20,18 @@ A satellite sheet ("MRIO 2007 satellites")::
     CO2       | kt CO2 | g  | g  | g  | g  | hh | hh      (final-demand columns optional)
 
 The reader works on a grid of cell values (top-left at a known sheet row/column, 1-based) and
-reports every problem with its cell address.
+reports every problem with its cell address, in three named steps:
+
+1. :func:`locate_table` finds the ``Region | Sector`` header and every block's place and labels
+   (a :class:`TableLayout`);
+2. :func:`read_blocks` reads the numbers, each cell checked (:func:`numeric_block`), then the
+   flows and balances (a :class:`TableBlocks`); :func:`read_satellite_grid` reads the satellites
+   against those blocks;
+3. :func:`build_table` builds the :class:`MRIOTable` once, satellites included.
+
+:func:`read_table_grid` runs them for one grid. Each problem goes to a :class:`Problems`: by default
+the first error raises (every command refuses a bad table); the Validate command collects them all
+as :class:`CellFinding` rows instead.
 """
 from __future__ import annotations
 
@@ -738,6 +749,15 @@ def check_balances(grid: Grid, blocks: TableBlocks, rtol: float | None, problems
                             + (cols_read0.get(k, "") or rows_read0.get(k, "")),
                             kind="Total input does not match total output", value=tot[k] - ref[k],
                             advice="correct the Total input cell (or delete the check row)")
+    x_used = blocks.x
+    for k in np.flatnonzero(x_used < 0)[:None if problems.collect else 1]:
+        k = int(k)
+        given = x is not None
+        problems.report(grid, first + k, lay.x_col if given else lay.header[1],
+                        f"negative total output {x_used[k]:.10g} of {lay.label(k)}"
+                        + ("" if given else " (the row sum: no Total output column)"), "total output must be >= 0",
+                        kind="negative total output", value=x_used[k],
+                        advice="total output must be >= 0: check the Total output cell and the row's final demand")
 
 
 def _unreadable_lines(grid: Grid, lay: TableLayout, problems: Problems) -> tuple[dict[int, str], dict[int, str]]:
@@ -801,7 +821,7 @@ def read_table_grid(grid: Grid, *, allow_empty: bool = False, name: str | None =
                        check=not problems.collect), blocks.layout
 
 
-# ---------------------------------------------------------------------- satellites
+# ---------------------------------------------------------------------- step 2b: satellites, against the blocks
 def read_satellite_grid(grid: Grid, table: Any, *, allow_empty: bool = False,
                         problems: Problems | None = None) -> dict:
     """Satellites in xlmrio's layout: ``{name: (values, unit, hh or None)}``.
