@@ -112,15 +112,15 @@ def build_validate(ctx: Context) -> list[ResultSheet]:
         ", ".join(f"{k} [{s.unit}]" for k, s in t.satellites.items()) or "none", src.description]},
         index=pd.Index(["verdict", "monetary unit", "satellites", "read from"], name="check"))
     size = pd.DataFrame({"count": [t.m, t.n, t.K, len(t.va_rows), t.N, len(t.satellites), n_err, n_warn, n_info]},
-                        index=pd.Index(["regions", "sectors", "final-demand categories per region",
+                        index=pd.Index(["regions", "sectors", "categories per region",
                                         "primary-input rows", "region-sectors", "satellites", "errors", "warnings",
                                         "notes"], name="item"))
     totals = pd.DataFrame({"value": [float(t.x.sum()), float(t.y.sum()), float(t.V.sum())]},
-                          index=pd.Index(["total output", "total final demand (incl. exports, other)",
+                          index=pd.Index(["total output", "total final demand",
                                           "total primary inputs"], name="total"))
     residuals = pd.DataFrame({"value": [rep.max_row_residual, rep.max_col_residual, rep.gdp_residual, rtol]},
-                             index=pd.Index(["max |row residual| Z1 + y - x", "max |column residual| 1'Z + 1'V - x'",
-                                             "GDP residual sum(y) - sum(V)", "relative tolerance (balance_rtol)"],
+                             index=pd.Index(["max |Z1 + y - x|", "max |1'Z + 1'V - x'|",
+                                             "GDP: sum(y) - sum(V)", "tolerance (balance_rtol)"],
                                             name="identity"))
     row_res = t.Z.sum(1) + t.y - t.x
     col_res = t.Z.sum(0) + t.V.sum(0) - t.x
@@ -131,7 +131,7 @@ def build_validate(ctx: Context) -> list[ResultSheet]:
         "max |row residual|": np.abs(row_res).reshape(t.m, t.n).max(1),
         "max |column residual|": np.abs(col_res).reshape(t.m, t.n).max(1),
     }, index=pd.Index(t.regions, name="region"))
-    read_as_zero = " Cells with an error finding were read as 0 for these figures." if n_err else ""
+    read_as_zero = "; cells with an error finding were read as 0 for these figures" if n_err else ""
     reading = (f"{n_err} error(s), {n_warn} warning(s), {n_info} note(s). "
                + ("Every other command refuses this table until the errors are fixed." if n_err else
                   "Commands run on this table." if n_warn else "The table is ready for every command."))
@@ -142,7 +142,8 @@ def build_validate(ctx: Context) -> list[ResultSheet]:
         Table("Table 2. Findings, errors first", findings_frame(findings), formats={**text, "value": "residual"},
               note="value: the cell's number, or the difference of a balance, in the block's unit"),
         Table("Table 3. Size and number of findings", size, formats={"count": "count"}),
-        Table(f"Table 4. Totals ({unit})", totals, formats={"value": "money"}, reading=read_as_zero.strip()),
+        Table(f"Table 4. Totals ({unit})", totals, formats={"value": "money"},
+              note="total final demand includes exports and other final uses" + read_as_zero),
         Table(f"Table 5. Balance residuals ({unit}; tolerance relative)", residuals, formats={"value": "residual"}),
         Table(f"Table 6. Totals and residuals by region ({unit})", by_region,
               formats={"*": "money", "max |row residual|": "residual", "max |column residual|": "residual"}),
