@@ -119,7 +119,7 @@ def test_validate_reports_what_accounts_refuses(case, clean_input, tmp_path):
     """Every malformed workbook of the corpus: accounts refuses with a message at a cell; Validate
     either lists a finding at that very cell with the same text (exit 0), or — for a table it cannot
     read at all — refuses with the identical message."""
-    mutate, text, where = MALFORMED[case]
+    mutate, text, _ = MALFORMED[case]
     bad = _mutate(shutil.copy(clean_input, tmp_path / f"{case}.xlsx") and tmp_path / f"{case}.xlsx", mutate)
     book = xw.Book(str(bad))
     try:

@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 
 from ...core.table import MRIOTable
+from .. import settings as st
 from ..layout import CellFinding, TableLayout
 from ..progress import Steps
 from ..reader import read_table
 from ..registry import register
 from ..report import ResultSheet, Table
-from .. import settings as st
 from .context import Context, finish, header
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
