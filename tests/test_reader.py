@@ -358,3 +358,22 @@ def test_negative_total_output_is_reported_at_its_cell(tmp_path):
         book.close()
     assert str(ei.value).startswith(f"'MRIO'!{col}8: negative total output -5 of R2|S")
     assert any(f.cell == f"{col}8" and f.what.startswith("negative total output -5") for f in src.findings)
+
+
+def test_table_file_problems_are_listed_at_the_files_cells(tmp_path, capsys):
+    """A table in a CSV file named in the Settings: Validate lists a typed 'n.a.' at the file's cell."""
+    import csv
+
+    t = worked_example()
+    grid = table_grid(t)
+    grid[3][4] = "n.a."                                   # row 4, column E of the file
+    path = tmp_path / "big.csv"
+    with open(path, "w", newline="") as fh:
+        csv.writer(fh).writerows([["" if v is None else v for v in r] for r in grid])
+    book = _write_input(tmp_path / "book.xlsx", t, sheet="big", settings={"table_file": path.name})
+    out = tmp_path / "checked.xlsx"
+    assert main(["run", str(book), "validate", "--out", str(out)]) == 0
+    assert "'big.csv'!E4" in {r["cell"].value for r in _findings(out)}
+    capsys.readouterr()
+    assert main(["run", str(book), "accounts", "--out", str(tmp_path / "a.xlsx")]) == 2
+    assert "'big.csv'!E4: text \"n.a.\" in the Z block" in capsys.readouterr().err
