@@ -659,8 +659,9 @@ def _balance_tol(ref: np.ndarray, rtol: float | None) -> np.ndarray:
 
 def read_blocks(grid: Grid, layout: TableLayout, *, allow_empty: bool = False, balance_rtol: float | None = 1e-6,
                 problems: Problems | None = None) -> TableBlocks:
-    """Step 2 of reading: the numeric blocks at their places, each cell checked, then the flows and
-    balances (:func:`check_flows`, :func:`check_balances`)."""
+    """Step 2 of reading: the numeric blocks at their places, each cell checked, then the flows, the
+    balances and the sign of total output (:func:`check_flows`, :func:`check_balances`,
+    :func:`check_output_sign`)."""
     problems = problems or Problems()
     first, zc, N = layout.first_row, layout.z_col, layout.n_rows
     kw = dict(allow_empty=allow_empty, problems=problems)
@@ -673,12 +674,12 @@ def read_blocks(grid: Grid, layout: TableLayout, *, allow_empty: bool = False, b
     blocks = TableBlocks(layout, Z, Y, V, vec.get(TOTAL_OUTPUT), vec.get(EXPORTS), vec.get(OTHER))
     check_flows(grid, blocks, problems)
     check_balances(grid, blocks, balance_rtol, problems, allow_empty=allow_empty)
+    check_output_sign(grid, blocks, problems)
     return blocks
 
 
 def check_flows(grid: Grid, blocks: TableBlocks, problems: Problems) -> None:
-    """Intermediate flows must be >= 0 (the most negative one is reported first); negative total
-    output is an error too."""
+    """Intermediate flows must be >= 0 (the most negative one is reported first)."""
     lay, Z = blocks.layout, blocks.Z
     if Z.min(initial=0) >= 0:
         return
@@ -749,14 +750,18 @@ def check_balances(grid: Grid, blocks: TableBlocks, rtol: float | None, problems
                             + (cols_read0.get(k, "") or rows_read0.get(k, "")),
                             kind="Total input does not match total output", value=tot[k] - ref[k],
                             advice="correct the Total input cell (or delete the check row)")
-    x_used = blocks.x
-    for k in np.flatnonzero(x_used < 0)[:None if problems.collect else 1]:
+
+
+def check_output_sign(grid: Grid, blocks: TableBlocks, problems: Problems) -> None:
+    """Total output (the column, or the row sums without one) must be >= 0, named at its cell."""
+    lay, x = blocks.layout, blocks.x
+    given = blocks.x_given is not None
+    for k in np.flatnonzero(x < 0)[:None if problems.collect else 1]:
         k = int(k)
-        given = x is not None
-        problems.report(grid, first + k, lay.x_col if given else lay.header[1],
-                        f"negative total output {x_used[k]:.10g} of {lay.label(k)}"
+        problems.report(grid, lay.first_row + k, lay.x_col if given else lay.header[1],
+                        f"negative total output {x[k]:.10g} of {lay.label(k)}"
                         + ("" if given else " (the row sum: no Total output column)"), "total output must be >= 0",
-                        kind="negative total output", value=x_used[k],
+                        kind="negative total output", value=x[k],
                         advice="total output must be >= 0: check the Total output cell and the row's final demand")
 
 
