@@ -75,7 +75,8 @@ def main(argv: list[str] | None = None) -> None:
     strict = _best(lambda: _read(grid, sat, False), repeat)
     collect = _best(lambda: _read(grid, sat, True), repeat)
     N = m * n
-    print(f"bench_reader: {N} x {N} grid ({len(grid.values) * len(grid.values[0]) / 1e6:.1f} M cells), best of {repeat}")
+    cells = len(grid.values) * len(grid.values[0]) / 1e6
+    print(f"bench_reader: {N} x {N} grid ({cells:.1f} M cells), best of {repeat}")
     print(f"  floor np.array(rows, dtype=float)   {floor:7.3f} s")
     print(f"  read (every command)                {strict:7.3f} s   {strict / floor:5.1f}x floor")
     print(f"  read, collect mode (Validate)       {collect:7.3f} s   {collect / floor:5.1f}x floor")

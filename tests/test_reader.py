@@ -81,7 +81,8 @@ def test_validate_lists_each_problem_at_its_cell_and_exits_0(clean_input, tmp_pa
         assert row["how to fix"].value                     # every error says how to fix it
     # the Total output finding has its difference as a number, with a number format
     tot = next(r for r in cells[f"'MRIO'!{col}7"] if "row sum" in r["what is wrong"].value)["value"]
-    assert isinstance(tot.value, float) and tot.value == pytest.approx(999 - worked_example().x[2]) and tot.number_format != "General"
+    assert isinstance(tot.value, float) and tot.value == pytest.approx(999 - worked_example().x[2])
+    assert tot.number_format != "General"
     assert cells["'MRIO'!C8"][0]["value"].value == -4
     # the same workbook: accounts refuses with the first problem's message, exit 2, one line
     capsys.readouterr()

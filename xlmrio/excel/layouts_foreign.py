@@ -341,14 +341,15 @@ def read_wiod_grid(grid: Grid, *, allow_empty: bool = False, name: str | None = 
                                                "('Output at basic prices') found")
     # ---- numbers
     problems = problems or Problems()
-    Z = numeric_block(grid, i0, j0, N, N, "the intermediate block", allow_empty=allow_empty, problems=problems)
-    Y = numeric_block(grid, i0, j0 + N, N, len(fd), "the final-demand block", allow_empty=allow_empty, problems=problems)
-    V = np.vstack([numeric_block(grid, r, j0, 1, N, f"primary-input row {lab!r}", allow_empty=allow_empty, problems=problems)
+    kw = {"allow_empty": allow_empty, "problems": problems}
+    Z = numeric_block(grid, i0, j0, N, N, "the intermediate block", **kw)
+    Y = numeric_block(grid, i0, j0 + N, N, len(fd), "the final-demand block", **kw)
+    V = np.vstack([numeric_block(grid, r, j0, 1, N, f"primary-input row {lab!r}", **kw)
                    for r, lab in zip(va_rows, va_labels)]) if va_rows else None
     col_x = None if x_col is None else \
-        numeric_block(grid, i0, x_col, N, 1, "the total-output column", allow_empty=allow_empty, problems=problems)[:, 0]
+        numeric_block(grid, i0, x_col, N, 1, "the total-output column", **kw)[:, 0]
     row_x = None if out_row is None else \
-        numeric_block(grid, out_row, j0, 1, N, "the output row", allow_empty=allow_empty, problems=problems)[0]
+        numeric_block(grid, out_row, j0, 1, N, "the output row", **kw)[0]
     labels = [f"{r}|{s}" for r, s in keys]
     if col_x is not None and row_x is not None:
         _compare(grid, row_x, col_x, rtol, lambda k: (out_row, j0 + k),
@@ -588,17 +589,18 @@ def read_ceads_grid(grid: Grid, *, allow_empty: bool = False, name: str | None =
                                           f"({grid.addr(hc, special['imports'])}); keep one")
     # ---- numbers
     problems = problems or Problems()
-    Z = numeric_block(grid, i0, j0, N, N, "the intermediate block", allow_empty=allow_empty, problems=problems)
-    Y = numeric_block(grid, i0, fd_cols[0], N, len(fd), "the final-demand block", allow_empty=allow_empty, problems=problems)
-    vec = {kind: numeric_block(grid, i0, jj, N, 1, f"the {kind} column", allow_empty=allow_empty, problems=problems)[:, 0]
+    kw = {"allow_empty": allow_empty, "problems": problems}
+    Z = numeric_block(grid, i0, j0, N, N, "the intermediate block", **kw)
+    Y = numeric_block(grid, i0, fd_cols[0], N, len(fd), "the final-demand block", **kw)
+    vec = {kind: numeric_block(grid, i0, jj, N, 1, f"the {kind} column", **kw)[:, 0]
            for kind, jj in special.items()}
-    V = np.vstack([numeric_block(grid, r, j0, 1, N, f"primary-input row {lab!r}", allow_empty=allow_empty, problems=problems)
+    V = np.vstack([numeric_block(grid, r, j0, 1, N, f"primary-input row {lab!r}", **kw)
                    for r, lab in zip(va_rows, va_labels)]) if va_rows else None
     labels = [f"{r}|{names[k]}" for k, (r, _) in enumerate(keys)]
     _check_z(grid, Z, i0, j0, labels, problems)
     x = vec.get("x")
     if ti_row is not None:
-        ti = numeric_block(grid, ti_row, j0, 1, N, "the Total Input row", allow_empty=allow_empty, problems=problems)[0]
+        ti = numeric_block(grid, ti_row, j0, 1, N, "the Total Input row", **kw)[0]
         if x is None:
             x = ti
         else:
