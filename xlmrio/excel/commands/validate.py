@@ -105,6 +105,7 @@ def build_validate(ctx: Context) -> list[ResultSheet]:
     rep = t.validate(rtol=rtol, raise_on_error=False)
     findings = list(src.findings) + identity_findings(t, src.layout, rtol)
     n_err, n_warn, n_info = (_count(findings, s) for s in ("error", "warning", "info"))
+    ctx.step(f"found {n_err} error(s), {n_warn} warning(s), {n_info} note(s)")
     verdict = "problems found" if n_err else "warnings" if n_warn else "OK"
     unit = t.monetary_unit or "money unit"
     summary = pd.DataFrame({"value": [
