@@ -187,6 +187,7 @@ class MRIOTable:
         satellites: Mapping | None = None,
         monetary_unit: str = "",
         name: str = "",
+        check: bool = True,
     ) -> "MRIOTable":
         """Build a table from numpy arrays and label lists.
 
@@ -215,6 +216,10 @@ class MRIOTable:
             E.g. ``"million USD"``.
         name : str
             Free text shown in result titles, e.g. ``"WIOD 2007"``.
+        check : bool
+            Run the fatal checks below (default). ``False`` is for the workbook reader's collect mode
+            (the Validate command), which has already reported those problems at their cells and
+            still wants the table's totals and residuals; no computation should use such a table.
 
         Raises
         ------
@@ -255,7 +260,8 @@ class MRIOTable:
             Z=Z, Y=Y, V=V, x=x, exports=exports, other=other,
             satellites=MappingProxyType(sats), monetary_unit=str(monetary_unit), name=str(name),
         )
-        table._check_fatal()
+        if check:
+            table._check_fatal()
         return table
 
     @classmethod

@@ -39,7 +39,7 @@ import numpy as np
 
 from ..core.table import MRIOTable
 from ..errors import WorkbookError
-from .layout import Grid, address
+from .layout import Grid, address, value_text
 
 SECTIONS = ("options", "known totals", "known cells", "aggregates", "coefficient bounds")
 UPDATE_OPTIONS = {
@@ -115,7 +115,7 @@ def _number(grid: Grid, i: int, j: int, what: str, allow_empty: bool = False) ->
             return None
         raise grid.error(i, j, f"missing {what}")
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise grid.error(i, j, f"{what} must be a number, not {v!r}")
+        raise grid.error(i, j, f"{what} must be a number, not {value_text(v)}")
     if not np.isfinite(v):
         raise grid.error(i, j, f"{what} is not finite")
     return float(v)

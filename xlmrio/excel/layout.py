@@ -20,10 +20,22 @@ A satellite sheet ("MRIO 2007 satellites")::
     CO2       | kt CO2 | g  | g  | g  | g  | hh | hh      (final-demand columns optional)
 
 The reader works on a grid of cell values (top-left at a known sheet row/column, 1-based) and
-reports every problem with its cell address.
+reports every problem with its cell address, in three named steps:
+
+1. :func:`locate_table` finds the ``Region | Sector`` header and every block's place and labels
+   (a :class:`TableLayout`);
+2. :func:`read_blocks` reads the numbers, each cell checked (:func:`numeric_block`), then the
+   flows and balances (a :class:`TableBlocks`); :func:`read_satellite_grid` reads the satellites
+   against those blocks;
+3. :func:`build_table` builds the :class:`MRIOTable` once, satellites included.
+
+:func:`read_table_grid` runs them for one grid. Each problem goes to a :class:`Problems`: by default
+the first error raises (every command refuses a bad table); the Validate command collects them all
+as :class:`CellFinding` rows instead.
 """
 from __future__ import annotations
 
+import datetime as _dt
 import math
 from dataclasses import dataclass, field
 from typing import Any, Sequence
@@ -137,53 +149,205 @@ def find_anchor(grid: Grid, first: str, second: str) -> tuple[int, int] | None:
     return None
 
 
+# ---------------------------------------------------------------------- problems: raise the first, or collect all
+@dataclass(frozen=True)
+class CellFinding:
+    """One problem found while reading, at its cell.
+
+    ``severity`` is ``"error"`` (every command but Validate refuses the table until it is fixed),
+    ``"warning"`` (commands run, but results may mislead) or ``"info"``. ``value`` is the offending
+    number or difference where there is one (in the block's unit), else 0. ``cell`` is empty for a
+    line that counts further findings of one kind; ``count`` is how many findings a line stands for.
+    """
+
+    severity: str
+    sheet: str
+    cell: str
+    what: str
+    fix: str = ""
+    value: float = 0.0
+    count: int = 1
+
+    @property
+    def address(self) -> str:
+        """``'Sheet'!C5`` (or ``'Sheet'`` without a cell)."""
+        return f"'{self.sheet}'!{self.cell}" if self.cell else f"'{self.sheet}'"
+
+
+class Problems:
+    """Where the reader sends every problem it can read past (a bad cell, a negative flow, a balance).
+
+    By default (``collect=False``) the first error raises a :class:`WorkbookError` with its cell, and
+    warnings are ignored: every command but Validate refuses a bad table with that message. With
+    ``collect=True`` (the Validate command) each problem becomes a :class:`CellFinding`, the cell is
+    read as 0 and reading goes on; after ``per_kind`` findings of one kind, one line counts the rest.
+    """
+
+    def __init__(self, collect: bool = False, per_kind: int = 25, probes: int = 500):
+        self.collect = collect
+        self.per_kind = per_kind
+        self.probes = probes  # collecting: formula/merge look-ups of empty cells left (each may ask Excel)
+        self._found: list[CellFinding] = []
+        self._count: dict[str, int] = {}
+        self._first: dict[str, CellFinding] = {}
+        self.unreadable: set[tuple[str, int, int]] = set()  # (sheet, grid row, grid column) read as 0
+
+    def report(self, grid: Grid, i: int, j: int, what: str, fix: str = "", *, sep: str = "; ",
+               advice: str = "", severity: str = "error", kind: str | None = None, value: float = 0.0) -> None:
+        """Raise or record a problem at grid cell (i, j).
+
+        The error message is ``what + sep + fix`` (``what`` alone without *fix*). A finding shows
+        ``what`` and, as how to fix it, *advice* or else *fix*. *kind* groups findings for the
+        ``per_kind`` limit (default: *what*). Warnings and notes never raise.
+        """
+        if not self.collect:
+            if severity == "error":
+                raise grid.error(i, j, what + (sep + fix if fix else ""))
+            return
+        key = kind or what
+        finding = CellFinding(severity, grid.sheet, grid.addr(i, j), what, advice or fix, float(value))
+        self._count[key] = self._count.get(key, 0) + 1
+        self._first.setdefault(key, finding)
+        if self._count[key] <= self.per_kind:
+            self._found.append(finding)
+
+    def add(self, finding: CellFinding) -> None:
+        """Record a finding made elsewhere (e.g. a satellites sheet that cannot be read)."""
+        self._count[finding.what] = self._count.get(finding.what, 0) + 1
+        self._first.setdefault(finding.what, finding)
+        self._found.append(finding)
+
+    @property
+    def findings(self) -> list[CellFinding]:
+        """Every finding in reading order, then one line per kind counting those beyond the limit."""
+        more = [CellFinding(f.severity, f.sheet, "", f"{self._count[k] - self.per_kind} more: {k}", f.fix,
+                            count=self._count[k] - self.per_kind)
+                for k, f in self._first.items() if self._count[k] > self.per_kind]
+        return self._found + more
+
+    def count(self, severity: str) -> int:
+        """How many findings of *severity* were made, those beyond the listing limit included."""
+        return sum(n for k, n in self._count.items() if self._first[k].severity == severity)
+
+
+def describe_value(v: Any) -> str:
+    """A cell value in words for a message, never a Python repr: ``a date (2024-12-01)``."""
+    if isinstance(v, _dt.datetime):
+        if v.time() == _dt.time(0):
+            return f"a date ({v.date().isoformat()})"
+        return f"a date and time ({v.isoformat(sep=' ', timespec='minutes')})"
+    if isinstance(v, _dt.date):
+        return f"a date ({v.isoformat()})"
+    if isinstance(v, _dt.time):
+        return f"a time ({v.isoformat(timespec='seconds')})"
+    if isinstance(v, _dt.timedelta):
+        return f"a duration ({v})"
+    if isinstance(v, bool):
+        return f"the logical value {'TRUE' if v else 'FALSE'}"
+    if isinstance(v, (bytes, bytearray)):
+        return "binary data"
+    return f"a value of type {type(v).__name__}"
+
+
+def value_text(v: Any) -> str:
+    """A value as a message shows it: text quoted, numbers as they are, anything else in words
+    (:func:`describe_value`), e.g. ``invalid value a date (2024-12-01)``."""
+    if isinstance(v, str):
+        return repr(v)
+    if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)):
+        return repr(v.item() if isinstance(v, np.generic) else v)
+    return describe_value(v)
+
+
+# ---------------------------------------------------------------------- numbers, cell by cell
+_PLAIN_NUMBERS = {float, int, np.float64}
+
+
 def numeric_block(grid: Grid, i0: int, j0: int, nrows: int, ncols: int, what: str, *,
-                  allow_empty: bool = False) -> np.ndarray:
-    """Read an nrows × ncols numeric block at (i0, j0); raise :class:`WorkbookError` naming the first bad cell."""
+                  allow_empty: bool = False, problems: Problems | None = None) -> np.ndarray:
+    """Read an nrows × ncols numeric block at grid cell (i0, j0).
+
+    Rows of plain numbers are copied at once; any other cell is checked by :func:`cell_number`.
+    Raises :class:`WorkbookError` naming the first bad cell (or records every bad cell as 0 when
+    *problems* collects).
+    """
+    problems = problems or Problems()
+    values = grid.values
     out = np.zeros((nrows, ncols))
     for i in range(nrows):
-        row = grid.values[i0 + i] if i0 + i < grid.nrows else []
+        row = values[i0 + i] if i0 + i < len(values) else []
+        cells = row[j0:j0 + ncols]
+        if len(cells) == ncols and set(map(type, cells)) <= _PLAIN_NUMBERS:
+            out[i] = cells
+            continue
         for j in range(ncols):
-            v = row[j0 + j] if j0 + j < len(row) else None
+            v = cells[j] if j < len(cells) else None
             if type(v) is float or type(v) is int:
                 out[i, j] = v
                 continue
-            out[i, j] = _check_cell(grid, i0 + i, j0 + j, v, what, allow_empty)
+            number = cell_number(grid, i0 + i, j0 + j, v, what, allow_empty, problems)
+            if number is None:
+                problems.unreadable.add((grid.sheet, i0 + i, j0 + j))
+            out[i, j] = number or 0.0
     bad = ~np.isfinite(out)
     if bad.any():
-        i, j = np.argwhere(bad)[0]
-        raise grid.error(i0 + i, j0 + j, f"non-finite number in {what}")
+        for i, j in np.argwhere(bad):
+            problems.report(grid, i0 + i, j0 + j, f"non-finite number in {what}", advice="enter a finite number")
+            problems.unreadable.add((grid.sheet, i0 + int(i), j0 + int(j)))
+            out[i, j] = 0.0
     return out
 
 
-def _check_cell(grid: Grid, i: int, j: int, v: Any, what: str, allow_empty: bool) -> float:
+def cell_number(grid: Grid, i: int, j: int, v: Any, what: str, allow_empty: bool = False,
+                problems: Problems | None = None) -> float | None:
+    """The number in cell (i, j) of *what*, or the problem with it: a logical value, a formula without
+    cached value, a merged or empty cell, an error value, text, a number stored as text, a date.
+    An empty cell allowed by *allow_empty* is 0; a collected problem returns None."""
+    problems = problems or Problems()
     if isinstance(v, bool):
-        raise grid.error(i, j, f"logical value {v} in {what}; a number is needed")
+        problems.report(grid, i, j, f"logical value {v} in {what}", "a number is needed",
+                        advice="enter a number", kind=f"logical value in {what}")
+        return None
     if isinstance(v, (int, float, np.integer, np.floating)):
         return float(v)
     if v is None or (isinstance(v, str) and v.strip() == ""):
-        f = grid.formula(i, j)
+        look = not problems.collect or problems.probes > 0   # a sheet of empty cells: stop asking
+        if problems.collect:
+            problems.probes -= 1
+        f = grid.formula(i, j) if look else None
         if f:
-            raise grid.error(i, j, f"formula {f} in {what} has no cached value: open the file in Excel or "
-                                   "LibreOffice, recalculate and save it (or paste values) and run again")
-        if grid.is_merged(i, j):
-            raise grid.error(i, j, f"merged cells in {what}; unmerge them and enter one number per cell")
-        if allow_empty:
+            problems.report(grid, i, j, f"formula {f} in {what} has no cached value",
+                            "open the file in Excel or LibreOffice, recalculate and save it (or paste values) "
+                            "and run again", sep=": ", kind=f"formula without cached value in {what}")
+        elif look and grid.is_merged(i, j):
+            problems.report(grid, i, j, f"merged cells in {what}", "unmerge them and enter one number per cell")
+        elif allow_empty:
             return 0.0
-        raise grid.error(i, j, f"empty cell in {what}; enter 0, or set allow_empty_cells = yes in the "
-                               "Settings sheet to read empty cells as 0")
+        else:
+            problems.report(grid, i, j, f"empty cell in {what}", "enter 0, or set allow_empty_cells = yes in the "
+                                                                 "Settings sheet to read empty cells as 0")
+        return None
     if isinstance(v, str):
         s = v.strip()
         if s.upper() in ERROR_VALUES or (s.startswith("#") and s.endswith(("!", "?", "A"))):
-            raise grid.error(i, j, f"error value {s} in {what}")
+            problems.report(grid, i, j, f"error value {s} in {what}", kind=f"error value in {what}",
+                            advice="correct the formula or the data it refers to, or enter the number")
+            return None
         try:
             float(s.replace(",", ""))
-            raise grid.error(i, j, f'number stored as text "{s}" in {what}; convert it to a number')
         except ValueError:
-            raise grid.error(i, j, f'text "{s}" in {what}') from None
-    raise grid.error(i, j, f"unexpected value {v!r} in {what}")
+            problems.report(grid, i, j, f'text "{s}" in {what}', kind=f"text in {what}",
+                            advice="enter a number (0 where there is no flow)")
+            return None
+        problems.report(grid, i, j, f'number stored as text "{s}" in {what}', "convert it to a number",
+                        kind=f"number stored as text in {what}")
+        return None
+    problems.report(grid, i, j, f"{describe_value(v)} in {what}", "a number is needed",
+                    advice="enter a number; format the cell as Number, not Date", kind=f"non-number in {what}")
+    return None
 
 
+# ---------------------------------------------------------------------- labels
 def _label(grid: Grid, i: int, j: int, what: str) -> str:
     v = grid.get(i, j)
     t = _text(v)
@@ -207,45 +371,107 @@ def _check_merged(grid: Grid, top: int, left: int, bottom: int, right: int) -> N
                                 "repeat the label in every cell", grid.sheet, first)
 
 
+# ---------------------------------------------------------------------- step 1: locate the blocks
 @dataclass
 class TableLayout:
-    """Where the blocks of a table were found (grid indices, 0-based)."""
+    """Where a table's blocks are on its grid (0-based grid indices) and their labels.
+
+    ``header`` is the ``Region`` header cell; the region-sector rows start two rows below it, the Z
+    columns two columns to its right. ``special`` maps ``Exports``/``Other``/``Total output`` to
+    their columns.
+    """
 
     header: tuple[int, int]
-    n_rows: int
-    z_cols: tuple[int, int]
-    y_cols: tuple[int, int]
-    exports_col: int | None
-    other_col: int | None
-    x_col: int | None
-    va_rows: tuple[int, int]
+    rows: list[tuple[str, str]]
+    regions: list[str]
+    sectors: list[str]
+    fd: list[tuple[str, str]]
+    fd_categories: list[str]
+    special: dict[str, int]
+    va_labels: list[str]
     total_row: int | None
+    sheet: str = ""
+    row0: int = 1  # sheet row and column of grid cell (0, 0)
+    col0: int = 1
+
+    def addr(self, i: int, j: int) -> str:
+        """Address ``C5`` of grid cell (i, j) on the sheet."""
+        return address(self.row0 + i, self.col0 + j)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.rows)
+
+    @property
+    def first_row(self) -> int:
+        """Grid row of the first region-sector."""
+        return self.header[0] + 2
+
+    @property
+    def z_col(self) -> int:
+        """Grid column of the first Z column."""
+        return self.header[1] + 2
+
+    @property
+    def z_cols(self) -> tuple[int, int]:
+        return self.z_col, self.z_col + len(self.rows)
+
+    @property
+    def y_cols(self) -> tuple[int, int]:
+        return self.z_cols[1], self.z_cols[1] + len(self.fd)
+
+    @property
+    def va_rows(self) -> tuple[int, int]:
+        start = self.first_row + len(self.rows)
+        return start, start + len(self.va_labels)
+
+    @property
+    def exports_col(self) -> int | None:
+        return self.special.get(EXPORTS)
+
+    @property
+    def other_col(self) -> int | None:
+        return self.special.get(OTHER)
+
+    @property
+    def x_col(self) -> int | None:
+        return self.special.get(TOTAL_OUTPUT)
+
+    def label(self, k: int) -> str:
+        """``region|sector`` of region-sector *k*."""
+        return f"{self.rows[k][0]}|{self.rows[k][1]}"
 
 
-def _balance_tol(ref: np.ndarray, rtol: float | None) -> np.ndarray:
-    """Per-entry tolerance of a balance check against *ref* (the Settings option balance_rtol)."""
-    if rtol is None:
-        return 1e-6 * np.maximum(np.abs(ref), 1.0)
-    return rtol * np.maximum(np.abs(ref), 1e-9 * np.abs(ref).max(initial=1.0))
-
-
-def read_table_grid(grid: Grid, *, allow_empty: bool = False, name: str | None = None, monetary_unit: str = "",
-                    satellites: dict | None = None, balance_rtol: float | None = 1e-6) -> tuple[MRIOTable, TableLayout]:
-    """Read an MRIO table in xlmrio's layout from *grid*.
+def locate_table(grid: Grid) -> TableLayout:
+    """Step 1 of reading: find the ``Region | Sector`` header and every block's place and labels.
 
     Raises
     ------
     WorkbookError
-        Naming sheet and cell for: no header, duplicated or missing labels, header labels that do not
-        match the row labels, text/error values/empty cells in numeric blocks, formulas without cached
-        values, merged cells, a ``Total input`` row that does not match ``Total output``.
+        Naming sheet and cell for: no header, duplicated or missing labels, regions that do not list
+        the same sectors, header labels that do not match the row labels, final-demand columns out of
+        order, unexpected rows below the table, merged cells. These make a table unreadable, so they
+        raise even for Validate.
     """
     anchor = find_anchor(grid, REGION, SECTOR)
     if anchor is None:
         raise WorkbookError("no table found: expected a header cell 'Region' with 'Sector' to its right "
                             "(xlmrio layout; see workbook_templates/xlmrio_input_template.xlsx)", grid.sheet, "A1")
     hi, hj = anchor
-    # ---- row labels
+    rows = _row_labels(grid, hi, hj)
+    regions, sectors = _regions_and_sectors(grid, hi, hj, rows)
+    _check_z_header(grid, hi, hj, rows)
+    fd, special = _columns_after_z(grid, hi, hj + 2 + len(rows), regions)
+    cats = _fd_categories(grid, hi, hj + 2 + len(rows), fd, regions)
+    va_labels, total_row = _primary_rows(grid, hi + 2 + len(rows), hj)
+    bottom = (total_row or hi + 2 + len(rows) + len(va_labels)) + 1
+    _check_merged(grid, hi, hj, bottom, max([hj + 2 + len(rows) + len(fd)] + list(special.values())))
+    return TableLayout((hi, hj), rows, regions, sectors, fd, cats, special, va_labels, total_row,
+                       grid.sheet, grid.row0, grid.col0)
+
+
+def _row_labels(grid: Grid, hi: int, hj: int) -> list[tuple[str, str]]:
+    """(region, sector) labels of the rows below the header, up to a blank, primary-input or total row."""
     rows: list[tuple[str, str]] = []
     i = hi + 2
     while i < grid.nrows:
@@ -269,6 +495,11 @@ def read_table_grid(grid: Grid, *, allow_empty: bool = False, name: str | None =
             raise grid.error(hi + 2 + k, hj, f"duplicated row label {lab[0]}|{lab[1]} (first in row "
                                              f"{grid.row0 + hi + 2 + seen[lab]})")
         seen[lab] = k
+    return rows
+
+
+def _regions_and_sectors(grid: Grid, hi: int, hj: int, rows: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """Regions and sectors of region-major row labels: every region lists the first region's sectors."""
     first_region = rows[0][0]
     sectors = [s for r, s in rows if r == first_region]
     n = len(sectors)
@@ -293,20 +524,29 @@ def read_table_grid(grid: Grid, *, allow_empty: bool = False, name: str | None =
         k = len(rows)
         raise grid.error(hi + 2 + k, hj, f"region {regions[-1]!r} lists {len(rows) % n} of the {n} sectors; "
                                          f"missing {sectors[len(rows) % n]!r}")
-    N = len(rows)
-    # ---- Z column headers must repeat the row labels
+    return regions, sectors
+
+
+def _check_z_header(grid: Grid, hi: int, hj: int, rows: list[tuple[str, str]]) -> None:
+    """The two header rows above the Z columns repeat the row labels in the same order."""
     zc = hj + 2
+    top, below = grid.values[hi], grid.values[hi + 1] if hi + 1 < grid.nrows else []
     for k, (r, s) in enumerate(rows):
+        if zc + k < len(top) and zc + k < len(below) and top[zc + k] == r and below[zc + k] == s:
+            continue  # the common case, without the label checks
         got = (_label(grid, hi, zc + k, "region"), _label(grid, hi + 1, zc + k, "sector"))
         if got != (r, s):
             shown = f"{got[0]}|{got[1]}" if any(got) else "an empty header"
             raise grid.error(hi, zc + k, f"column header {shown} does not match row label {r}|{s}; "
                                          "the Z columns must repeat the row labels in the same order")
-    # ---- final demand and special columns
-    j = zc + N
+
+
+def _columns_after_z(grid: Grid, hi: int, j0: int, regions: list[str]) -> tuple[list[tuple[str, str]], dict[str, int]]:
+    """Final-demand columns (region, category) from grid column *j0* on, then Exports/Other/Total output."""
     fd: list[tuple[str, str]] = []
     special: dict[str, int] = {}
-    while j < grid.ncols:
+    j, ncols = j0, grid.ncols
+    while j < ncols:
         h1 = _label(grid, hi, j, "column")
         h2 = _label(grid, hi + 1, j, "column")
         key = h1.lower()
@@ -328,7 +568,12 @@ def read_table_grid(grid: Grid, *, allow_empty: bool = False, name: str | None =
             fd.append((h1, h2))
         j += 1
     if not fd:
-        raise grid.error(hi, zc + N, "no final-demand columns after the Z block")
+        raise grid.error(hi, j0, "no final-demand columns after the Z block")
+    return fd, special
+
+
+def _fd_categories(grid: Grid, hi: int, j0: int, fd: list[tuple[str, str]], regions: list[str]) -> list[str]:
+    """The categories, checked to repeat region by region in the same order."""
     cats = list(dict.fromkeys(c for _, c in fd))
     want_fd = [(r, c) for r in regions for c in cats]
     if fd != want_fd:
@@ -337,13 +582,14 @@ def read_table_grid(grid: Grid, *, allow_empty: bool = False, name: str | None =
         msg = (f"duplicated final-demand column {dup[0][0]}|{dup[0][1]}" if dup else
                "final-demand columns must list the same categories for every region, region by region"
                + (f": expected {want_fd[k][0]}|{want_fd[k][1]}" if k < len(want_fd) else ""))
-        raise grid.error(hi, zc + N + min(k, len(fd) - 1), msg)
-    yc = zc + N
-    # ---- primary-input rows and the optional total row
-    vi = hi + 2 + N
+        raise grid.error(hi, j0 + min(k, len(fd) - 1), msg)
+    return cats
+
+
+def _primary_rows(grid: Grid, i0: int, hj: int) -> tuple[list[str], int | None]:
+    """Primary-input row labels from grid row *i0* on, and the optional ``Total`` check row."""
     va_labels: list[str] = []
-    total_row = None
-    i = vi
+    i = i0
     while i < grid.nrows:
         a = _label(grid, i, hj, "row")
         b = _label(grid, i, hj + 1, "row")
@@ -354,66 +600,242 @@ def read_table_grid(grid: Grid, *, allow_empty: bool = False, name: str | None =
                 raise grid.error(i, hj + 1, f"duplicated primary-input row {b!r}")
             va_labels.append(b)
         elif a.lower() == TOTAL.lower():
-            total_row = i
-            break
+            return va_labels, i
         elif a == "" and b == "":
             break
         else:
             raise grid.error(i, hj, f"unexpected row label {a!r} below the table; primary-input rows start with "
                                     f"'{PRIMARY}' in this column, the check row with '{TOTAL}'")
         i += 1
-    _check_merged(grid, hi, hj, (total_row or vi + len(va_labels)) + 1, max([yc + len(fd)] + list(special.values())))
-    region_sector = lambda k: f"{rows[k][0]}|{rows[k][1]}"  # noqa: E731
-    Z = numeric_block(grid, hi + 2, zc, N, N, "the Z block", allow_empty=allow_empty)
-    Y = numeric_block(grid, hi + 2, yc, N, len(fd), "the final-demand block", allow_empty=allow_empty)
-    vec = {}
-    for kind, jj in special.items():
-        vec[kind] = numeric_block(grid, hi + 2, jj, N, 1, f"the {kind} column", allow_empty=allow_empty)[:, 0]
-    V = numeric_block(grid, vi, zc, len(va_labels), N, "the primary-input rows", allow_empty=allow_empty) \
-        if va_labels else None
-    x = vec.get(TOTAL_OUTPUT)
-    if Z.min(initial=0) < 0:
-        i, j = np.unravel_index(np.argmin(Z), Z.shape)
-        raise grid.error(hi + 2 + i, zc + j, f"negative intermediate flow {Z[i, j]:g} in Z "
-                                             f"(row {region_sector(i)}, column {region_sector(j)}); Z must be >= 0")
+    return va_labels, None
+
+
+# ---------------------------------------------------------------------- step 2: read the numbers
+@dataclass
+class TableBlocks:
+    """A table's numbers with the layout they were read from (step 2 of reading).
+
+    Z, Y, V, exports, other in the monetary unit; ``x_given`` is the Total output column (None
+    without one). ``x`` is the total output the table will use: the given column, else the row sums.
+    """
+
+    layout: TableLayout
+    Z: np.ndarray
+    Y: np.ndarray
+    V: np.ndarray | None
+    x_given: np.ndarray | None
+    exports: np.ndarray | None
+    other: np.ndarray | None
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        return tuple(self.layout.regions)
+
+    @property
+    def sectors(self) -> tuple[str, ...]:
+        return tuple(self.layout.sectors)
+
+    @property
+    def fd_categories(self) -> tuple[str, ...]:
+        return tuple(self.layout.fd_categories)
+
+    @property
+    def x(self) -> np.ndarray:
+        if self.x_given is not None:
+            return self.x_given
+        y = self.Y.sum(axis=1)
+        for v in (self.exports, self.other):
+            if v is not None:
+                y = y + v
+        return self.Z.sum(axis=1) + y
+
+
+def _balance_tol(ref: np.ndarray, rtol: float | None) -> np.ndarray:
+    """Per-entry tolerance of a balance check against *ref* (the Settings option balance_rtol)."""
+    if rtol is None:
+        return 1e-6 * np.maximum(np.abs(ref), 1.0)
+    return rtol * np.maximum(np.abs(ref), 1e-9 * np.abs(ref).max(initial=1.0))
+
+
+def read_blocks(grid: Grid, layout: TableLayout, *, allow_empty: bool = False, balance_rtol: float | None = 1e-6,
+                problems: Problems | None = None) -> TableBlocks:
+    """Step 2 of reading: the numeric blocks at their places, each cell checked, then the flows, the
+    balances and the sign of total output (:func:`check_flows`, :func:`check_balances`,
+    :func:`check_output_sign`)."""
+    problems = problems or Problems()
+    first, zc, N = layout.first_row, layout.z_col, layout.n_rows
+    kw = dict(allow_empty=allow_empty, problems=problems)
+    Z = numeric_block(grid, first, zc, N, N, "the Z block", **kw)
+    Y = numeric_block(grid, first, layout.y_cols[0], N, len(layout.fd), "the final-demand block", **kw)
+    vec = {kind: numeric_block(grid, first, jj, N, 1, f"the {kind} column", **kw)[:, 0]
+           for kind, jj in layout.special.items()}
+    V = numeric_block(grid, layout.va_rows[0], zc, len(layout.va_labels), N, "the primary-input rows", **kw) \
+        if layout.va_labels else None
+    blocks = TableBlocks(layout, Z, Y, V, vec.get(TOTAL_OUTPUT), vec.get(EXPORTS), vec.get(OTHER))
+    check_flows(grid, blocks, problems)
+    check_balances(grid, blocks, balance_rtol, problems, allow_empty=allow_empty)
+    check_output_sign(grid, blocks, problems)
+    return blocks
+
+
+def check_flows(grid: Grid, blocks: TableBlocks, problems: Problems) -> None:
+    """Intermediate flows must be >= 0 (the most negative one is reported first)."""
+    lay, Z = blocks.layout, blocks.Z
+    if Z.min(initial=0) >= 0:
+        return
+    worst = np.unravel_index(np.argmin(Z), Z.shape)
+    cells = [worst] + [tuple(c) for c in np.argwhere(Z < 0) if tuple(c) != worst] if problems.collect else [worst]
+    for i, j in cells:
+        problems.report(grid, lay.first_row + i, lay.z_col + j,
+                        f"negative intermediate flow {Z[i, j]:g} in Z (row {lay.label(i)}, column {lay.label(j)})",
+                        "Z must be >= 0", kind="negative intermediate flow in Z", value=Z[i, j],
+                        advice="Z must be >= 0: enter the flow as 0 or more; negative entries such as inventory "
+                               "changes belong in a final-demand column")
+
+
+def check_balances(grid: Grid, blocks: TableBlocks, rtol: float | None, problems: Problems, *,
+                   allow_empty: bool = False) -> None:
+    """The ``Total output`` column against the row sums and (with primary inputs) the column sums, and
+    the ``Total`` check row against total output. Collecting, every region-sector off is listed and a
+    table without ``Total output`` is checked for column balance too (a warning: commands run)."""
+    lay, Z, V = blocks.layout, blocks.Z, blocks.V
+    x = blocks.x_given
+    first = lay.first_row
+    loosen = "for a published, rounded table loosen balance_rtol in the Settings sheet"
+    rows_read0, cols_read0 = _unreadable_lines(grid, lay, problems)
     if x is not None:
-        # the Total output column must equal the row sums, and (with primary inputs) the column sums
-        tc = special[TOTAL_OUTPUT]
-        tol_x = _balance_tol(x, balance_rtol)
-        rows_sum = Z.sum(1) + Y.sum(1) + sum(vec[k] for k in (EXPORTS, OTHER) if k in vec)
-        checks = [(rows_sum, "the row sum Z + final demand" + (" + exports" if EXPORTS in vec else "")
-                   + (" + other" if OTHER in vec else ""))]
+        tc = lay.x_col
+        tol_x = _balance_tol(x, rtol)
+        extra = [v for v in (blocks.exports, blocks.other) if v is not None]
+        rows_sum = Z.sum(1) + blocks.Y.sum(1) + sum(extra)
+        checks = [(rows_sum, "the row sum Z + final demand" + (" + exports" if blocks.exports is not None else "")
+                   + (" + other" if blocks.other is not None else ""))]
         if V is not None:
             checks.append((Z.sum(0) + V.sum(0), "the column sum Z + primary inputs"))
         for ref, what in checks:
-            bad = np.flatnonzero(np.abs(x - ref) > tol_x)
-            if bad.size:
-                k = int(bad[np.argmax(np.abs(x - ref)[bad])])
-                raise grid.error(hi + 2 + k, tc, f"Total output {x[k]:.10g} of {region_sector(k)} does not match "
-                                                 f"{what}, {ref[k]:.10g} ({bad.size} region-sector(s) off; for a "
-                                                 "published, rounded table loosen balance_rtol in the Settings sheet)")
-    if total_row is not None:
-        tot = numeric_block(grid, total_row, zc, 1, N, "the Total input row", allow_empty=allow_empty)[0]
+            off = np.abs(x - ref)
+            bad = np.flatnonzero(off > tol_x)
+            if not bad.size:
+                continue
+            order = bad[np.argsort(-off[bad], kind="stable")]
+            for k in (order if problems.collect else order[:1]):
+                k = int(k)
+                read0 = (rows_read0 if what.startswith("the row") else cols_read0).get(k, "")
+                problems.report(grid, first + k, tc,
+                                f"Total output {x[k]:.10g} of {lay.label(k)} does not match {what}, {ref[k]:.10g}"
+                                + read0,
+                                f"({bad.size} region-sector(s) off; {loosen})" if not problems.collect else "",
+                                sep=" ", kind=f"Total output does not match {what}", value=x[k] - ref[k],
+                                advice=f"correct the Total output or the flows it sums; {loosen}")
+    elif V is not None and problems.collect:
+        ref = blocks.x
+        col = Z.sum(0) + V.sum(0)
+        for k in np.flatnonzero(np.abs(col - ref) > _balance_tol(ref, rtol)):
+            k = int(k)
+            problems.report(grid, lay.va_rows[0], lay.z_col + k,
+                            f"column sum Z + primary inputs {col[k]:.10g} of {lay.label(k)} does not match its "
+                            f"row sum {ref[k]:.10g}" + (cols_read0.get(k, "") or rows_read0.get(k, "")),
+                            severity="warning", value=col[k] - ref[k],
+                            kind="column sum Z + primary inputs does not match the row sum",
+                            advice=f"correct the primary inputs or the flows of this column; {loosen}")
+    if lay.total_row is not None:
+        tot = numeric_block(grid, lay.total_row, lay.z_col, 1, lay.n_rows, "the Total input row",
+                            allow_empty=allow_empty, problems=problems)[0]
         ref = x if x is not None else (Z.sum(0) + (V.sum(0) if V is not None else 0))
-        bad = np.flatnonzero(np.abs(tot - ref) > _balance_tol(ref, balance_rtol))
-        if bad.size:
-            k = int(bad[0])
-            raise grid.error(total_row, zc + k, f"Total input {tot[k]:.10g} of {region_sector(k)} does not match "
-                                                f"total output {ref[k]:.10g}")
+        bad = np.flatnonzero(np.abs(tot - ref) > _balance_tol(ref, rtol))
+        for k in (bad if problems.collect else bad[:1]):
+            k = int(k)
+            problems.report(grid, lay.total_row, lay.z_col + k,
+                            f"Total input {tot[k]:.10g} of {lay.label(k)} does not match total output {ref[k]:.10g}"
+                            + (cols_read0.get(k, "") or rows_read0.get(k, "")),
+                            kind="Total input does not match total output", value=tot[k] - ref[k],
+                            advice="correct the Total input cell (or delete the check row)")
+
+
+def check_output_sign(grid: Grid, blocks: TableBlocks, problems: Problems) -> None:
+    """Total output (the column, or the row sums without one) must be >= 0, named at its cell."""
+    lay, x = blocks.layout, blocks.x
+    given = blocks.x_given is not None
+    for k in np.flatnonzero(x < 0)[:None if problems.collect else 1]:
+        k = int(k)
+        problems.report(grid, lay.first_row + k, lay.x_col if given else lay.header[1],
+                        f"negative total output {x[k]:.10g} of {lay.label(k)}"
+                        + ("" if given else " (the row sum: no Total output column)"), "total output must be >= 0",
+                        kind="negative total output", value=x[k],
+                        advice="total output must be >= 0: check the Total output cell and the row's final demand")
+
+
+def _unreadable_lines(grid: Grid, lay: TableLayout, problems: Problems) -> tuple[dict[int, str], dict[int, str]]:
+    """Region-sectors whose row / column holds a cell read as 0 (collect mode), with a note for the
+    balance findings they distort."""
+    rows: dict[int, str] = {}
+    cols: dict[int, str] = {}
+    N = lay.n_rows
+    for sheet, i, j in problems.unreadable:
+        if sheet != grid.sheet:
+            continue
+        if 0 <= i - lay.first_row < N:
+            rows[i - lay.first_row] = " (its row has a cell with an error, read as 0)"
+        if 0 <= j - lay.z_col < N:
+            cols[j - lay.z_col] = " (its column has a cell with an error, read as 0)"
+    return rows, cols
+
+
+# ---------------------------------------------------------------------- step 3: build the table
+def build_table(grid: Grid, blocks: TableBlocks, *, satellites: dict | None = None, monetary_unit: str = "",
+                name: str | None = None, check: bool = True) -> MRIOTable:
+    """Step 3 of reading: the :class:`MRIOTable` with its satellites, built once.
+
+    ``check=False`` (Validate, after collecting) skips the table's fatal checks, which the reader has
+    already reported at their cells.
+    """
+    lay = blocks.layout
     try:
-        table = MRIOTable.from_arrays(
-            Z, Y, regions=regions, sectors=sectors, fd_categories=cats, V=V, va_rows=va_labels or None, x=x,
-            exports=vec.get(EXPORTS), other=vec.get(OTHER), satellites=satellites,
-            monetary_unit=monetary_unit, name=name if name is not None else grid.sheet)
+        return MRIOTable.from_arrays(
+            blocks.Z, blocks.Y, regions=lay.regions, sectors=lay.sectors, fd_categories=lay.fd_categories,
+            V=blocks.V, va_rows=lay.va_labels or None, x=blocks.x_given, exports=blocks.exports,
+            other=blocks.other, satellites=satellites, monetary_unit=monetary_unit,
+            name=name if name is not None else grid.sheet, check=check)
     except TableError as exc:
         raise WorkbookError(str(exc), grid.sheet) from exc
-    layout = TableLayout((hi, hj), N, (zc, zc + N), (yc, yc + len(fd)), special.get(EXPORTS), special.get(OTHER),
-                         special.get(TOTAL_OUTPUT), (vi, vi + len(va_labels)), total_row)
-    return table, layout
 
 
-def read_satellite_grid(grid: Grid, table: MRIOTable, *, allow_empty: bool = False) -> dict:
-    """Satellites in xlmrio's layout for *table*: ``{name: (values, unit, hh or None)}``."""
+def read_table_blocks(grid: Grid, *, allow_empty: bool = False, balance_rtol: float | None = 1e-6,
+                      problems: Problems | None = None) -> TableBlocks:
+    """Steps 1 and 2: locate the table on *grid* and read its numbers with cell-precise checks."""
+    return read_blocks(grid, locate_table(grid), allow_empty=allow_empty, balance_rtol=balance_rtol,
+                       problems=problems)
+
+
+def read_table_grid(grid: Grid, *, allow_empty: bool = False, name: str | None = None, monetary_unit: str = "",
+                    satellites: dict | None = None, balance_rtol: float | None = 1e-6,
+                    problems: Problems | None = None) -> tuple[MRIOTable, TableLayout]:
+    """Read an MRIO table in xlmrio's layout from *grid* (steps 1-3; the first problem raises unless
+    *problems* collects them).
+
+    Raises
+    ------
+    WorkbookError
+        Naming sheet and cell for: no header, duplicated or missing labels, header labels that do not
+        match the row labels, text/error values/empty cells in numeric blocks, formulas without cached
+        values, merged cells, a ``Total input`` row that does not match ``Total output``.
+    """
+    problems = problems or Problems()
+    blocks = read_table_blocks(grid, allow_empty=allow_empty, balance_rtol=balance_rtol, problems=problems)
+    return build_table(grid, blocks, satellites=satellites, monetary_unit=monetary_unit, name=name,
+                       check=not problems.collect), blocks.layout
+
+
+# ---------------------------------------------------------------------- step 2b: satellites, against the blocks
+def read_satellite_grid(grid: Grid, table: Any, *, allow_empty: bool = False,
+                        problems: Problems | None = None) -> dict:
+    """Satellites in xlmrio's layout: ``{name: (values, unit, hh or None)}``.
+
+    *table* is anything with ``regions``, ``sectors``, ``fd_categories`` and total output ``x``: an
+    :class:`MRIOTable` or the :class:`TableBlocks` being read. Emissions of a region-sector without
+    output (orphans) are an error; collecting, negative values are a warning.
+    """
+    problems = problems or Problems()
     anchor = find_anchor(grid, SATELLITE, UNIT)
     if anchor is None:
         raise WorkbookError("no satellite table found: expected a header cell 'Satellite' with 'Unit' to its "
@@ -435,6 +857,7 @@ def read_satellite_grid(grid: Grid, table: MRIOTable, *, allow_empty: bool = Fal
             if got != (r, c):
                 raise grid.error(hi, fdc + k, f"final-demand emission column {got[0]}|{got[1]} does not match "
                                               f"{r}|{c} of the table's final-demand columns")
+    x = table.x
     out: dict = {}
     i = hi + 2
     while i < grid.nrows:
@@ -446,18 +869,25 @@ def read_satellite_grid(grid: Grid, table: MRIOTable, *, allow_empty: bool = Fal
         unit = _label(grid, i, hj + 1, "unit")
         if unit == "":
             raise grid.error(i, hj + 1, f"missing unit for satellite {name!r}")
-        vals = numeric_block(grid, i, c0, 1, len(cols), f"satellite {name!r}", allow_empty=allow_empty)[0]
+        vals = numeric_block(grid, i, c0, 1, len(cols), f"satellite {name!r}", allow_empty=allow_empty,
+                             problems=problems)[0]
         hh = None
         if has_hh:   # a satellite without direct final-demand emissions leaves all of its cells empty;
             # a partly filled row follows the allow_empty_cells rule like every numeric block
             blank = all(grid.get(i, fdc + k) in (None, "") for k in range(len(fd_cols)))
             hh = np.zeros(len(fd_cols)) if blank else numeric_block(
-                grid, i, fdc, 1, len(fd_cols), f"final-demand emissions of {name!r}", allow_empty=allow_empty)[0]
-        orphan = [k for k in range(len(cols)) if vals[k] != 0 and table.x[k] == 0]
-        if orphan:
-            k = orphan[0]
-            raise grid.error(i, c0 + k, f"{name} emissions {vals[k]:g} for {cols[k][0]}|{cols[k][1]}, whose total "
-                                        "output is 0 (orphan emissions); move them to a producing sector")
+                grid, i, fdc, 1, len(fd_cols), f"final-demand emissions of {name!r}", allow_empty=allow_empty,
+                problems=problems)[0]
+        for k in np.flatnonzero((vals != 0) & (x == 0)):
+            k = int(k)
+            problems.report(grid, i, c0 + k, f"{name} emissions {vals[k]:g} for {cols[k][0]}|{cols[k][1]}, whose "
+                                             "total output is 0 (orphan emissions)",
+                            "move them to a producing sector", kind=f"orphan emissions in satellite {name!r}",
+                            value=vals[k])
+        for k in np.flatnonzero(vals < 0) if problems.collect else ():
+            problems.report(grid, i, c0 + int(k), f"negative {name} value {vals[k]:g} for {cols[k][0]}|{cols[k][1]}",
+                            severity="warning", kind=f"negative value in satellite {name!r}", value=vals[k],
+                            advice="check the sign: a negative satellite value lowers every footprint it enters")
         out[name] = (vals, unit, hh)
         i += 1
     if not out:

@@ -84,7 +84,7 @@ import numpy as np
 
 from ..core.table import MRIOTable
 from ..errors import TableError, WorkbookError, XlmrioError
-from .layout import Grid, _text, find_anchor, numeric_block, read_table_grid, REGION, SECTOR
+from .layout import Grid, Problems, _text, find_anchor, numeric_block, read_table_grid, REGION, SECTOR
 
 __all__ = ["read_wiod_grid", "read_ceads_grid", "detect_layout", "read_any_grid"]
 
@@ -163,27 +163,35 @@ def _fd_structure(grid: Grid, fd: list[tuple[str, str]], j0: int, hrow: int, cro
     return cats
 
 
-def _check_z(grid: Grid, Z: np.ndarray, i0: int, j0: int, labels: list[str]) -> None:
+def _check_z(grid: Grid, Z: np.ndarray, i0: int, j0: int, labels: list[str], problems: Problems) -> None:
+    """Z >= 0: the most negative flow first (every one when *problems* collects)."""
     if Z.size and Z.min() < 0:
-        i, j = np.unravel_index(np.argmin(Z), Z.shape)
-        raise grid.error(i0 + i, j0 + j, f"negative intermediate flow {Z[i, j]:g} (row {labels[i]}, column "
-                                         f"{labels[j]}); Z must be >= 0")
+        worst = np.unravel_index(np.argmin(Z), Z.shape)
+        cells = [worst] + [tuple(c) for c in np.argwhere(Z < 0) if tuple(c) != worst] if problems.collect \
+            else [worst]
+        for i, j in cells:
+            problems.report(grid, i0 + i, j0 + j, f"negative intermediate flow {Z[i, j]:g} (row {labels[i]}, column "
+                                                  f"{labels[j]})", "Z must be >= 0",
+                            kind="negative intermediate flow in Z", value=Z[i, j])
 
 
-def _compare(grid: Grid, a: np.ndarray, b: np.ndarray, rtol: float, cell, message) -> None:
-    """Raise naming ``cell(k)`` at the first k where a and b differ beyond rtol (atol 1e-9·max)."""
+def _compare(grid: Grid, a: np.ndarray, b: np.ndarray, rtol: float, cell, message, kind: str,
+             problems: Problems | None = None) -> None:
+    """Report ``cell(k)`` at the first k (every k when collecting) where a and b differ beyond rtol
+    (atol 1e-9·max)."""
+    problems = problems or Problems()
     scale = np.maximum(np.abs(a), np.abs(b))
     atol = 1e-9 * max(float(scale.max(initial=0.0)), 1.0)
     bad = np.flatnonzero(np.abs(a - b) > rtol * scale + atol)
-    if bad.size:
-        k = int(bad[0])
-        i, j = cell(k)
-        raise grid.error(i, j, message(k))
+    for k in (bad if problems.collect else bad[:1]):
+        i, j = cell(int(k))
+        problems.report(grid, i, j, message(int(k)), kind=kind, value=float(a[k] - b[k]))
 
 
-def _build(grid: Grid, **kw) -> MRIOTable:
+def _build(grid: Grid, problems: Problems | None = None, **kw) -> MRIOTable:
+    """The table from its arrays; after collecting (Validate), without the fatal checks already reported."""
     try:
-        return MRIOTable.from_arrays(**kw)
+        return MRIOTable.from_arrays(**kw, check=not (problems and problems.collect))
     except TableError as exc:
         raise WorkbookError(str(exc), grid.sheet) from exc
 
@@ -205,7 +213,7 @@ def _wiod_is_total_col(code: str, desc: str, cty: str, cc: str) -> bool:
 
 def read_wiod_grid(grid: Grid, *, allow_empty: bool = False, name: str | None = None,
                    monetary_unit: str | None = None, sector_labels: str = "code",
-                   rtol: float = 1e-6) -> MRIOTable:
+                   rtol: float = 1e-6, problems: Problems | None = None) -> MRIOTable:
     """Read a WIOD world input-output table (2013 or 2016 release ``WIOT`` sheet) from *grid*.
 
     Parameters
@@ -332,21 +340,24 @@ def read_wiod_grid(grid: Grid, *, allow_empty: bool = False, name: str | None = 
         raise grid.error(hc, j0 + N + len(fd), "no total-output column (c62 / GO) and no output row "
                                                "('Output at basic prices') found")
     # ---- numbers
-    Z = numeric_block(grid, i0, j0, N, N, "the intermediate block", allow_empty=allow_empty)
-    Y = numeric_block(grid, i0, j0 + N, N, len(fd), "the final-demand block", allow_empty=allow_empty)
-    V = np.vstack([numeric_block(grid, r, j0, 1, N, f"primary-input row {lab!r}", allow_empty=allow_empty)
+    problems = problems or Problems()
+    kw = {"allow_empty": allow_empty, "problems": problems}
+    Z = numeric_block(grid, i0, j0, N, N, "the intermediate block", **kw)
+    Y = numeric_block(grid, i0, j0 + N, N, len(fd), "the final-demand block", **kw)
+    V = np.vstack([numeric_block(grid, r, j0, 1, N, f"primary-input row {lab!r}", **kw)
                    for r, lab in zip(va_rows, va_labels)]) if va_rows else None
     col_x = None if x_col is None else \
-        numeric_block(grid, i0, x_col, N, 1, "the total-output column", allow_empty=allow_empty)[:, 0]
+        numeric_block(grid, i0, x_col, N, 1, "the total-output column", **kw)[:, 0]
     row_x = None if out_row is None else \
-        numeric_block(grid, out_row, j0, 1, N, "the output row", allow_empty=allow_empty)[0]
+        numeric_block(grid, out_row, j0, 1, N, "the output row", **kw)[0]
     labels = [f"{r}|{s}" for r, s in keys]
     if col_x is not None and row_x is not None:
         _compare(grid, row_x, col_x, rtol, lambda k: (out_row, j0 + k),
                  lambda k: f"output {row_x[k]:.10g} of {labels[k]} does not match the total-output column "
-                           f"({col_x[k]:.10g} in row {grid.row0 + i0 + k}); loosen rtol for rounded tables")
+                           f"({col_x[k]:.10g} in row {grid.row0 + i0 + k}); loosen rtol for rounded tables",
+                 "output row does not match the total-output column", problems)
     x = col_x if col_x is not None else row_x
-    _check_z(grid, Z, i0, j0, labels)
+    _check_z(grid, Z, i0, j0, labels, problems)
     pick = {"code": 0, "name": 1, "ccode": 2}[sector_labels]
     sectors = []
     for k in range(n):
@@ -363,7 +374,7 @@ def read_wiod_grid(grid: Grid, *, allow_empty: bool = False, name: str | None = 
             if t.startswith("(") and ("$" in t or "million" in t.lower() or "euro" in t.lower()):
                 monetary_unit = t.strip("()").strip()
                 break
-    return _build(grid, Z=Z, Y=Y, regions=regions, sectors=sectors, fd_categories=cats, V=V,
+    return _build(grid, problems, Z=Z, Y=Y, regions=regions, sectors=sectors, fd_categories=cats, V=V,
                   va_rows=va_labels or None, x=x, monetary_unit=monetary_unit,
                   name=name if name is not None else grid.sheet)
 
@@ -404,7 +415,8 @@ def _ceads_col_kind(code: str, name: str) -> str:
 
 def read_ceads_grid(grid: Grid, *, allow_empty: bool = False, name: str | None = None,
                     monetary_unit: str = "10k CNY", sector_labels: str = "name", imports: str = "noncompetitive",
-                    rtol: float = 1e-6, notes: list[str] | None = None) -> MRIOTable:
+                    rtol: float = 1e-6, notes: list[str] | None = None,
+                    problems: Problems | None = None) -> MRIOTable:
     """Read a CEADs China multi-regional IO table (English sheet) from *grid*.
 
     Parameters
@@ -576,26 +588,29 @@ def read_ceads_grid(grid: Grid, *, allow_empty: bool = False, name: str | None =
         raise grid.error(im_row, lc_code, "the table has both an imports row and an imports column "
                                           f"({grid.addr(hc, special['imports'])}); keep one")
     # ---- numbers
-    Z = numeric_block(grid, i0, j0, N, N, "the intermediate block", allow_empty=allow_empty)
-    Y = numeric_block(grid, i0, fd_cols[0], N, len(fd), "the final-demand block", allow_empty=allow_empty)
-    vec = {kind: numeric_block(grid, i0, jj, N, 1, f"the {kind} column", allow_empty=allow_empty)[:, 0]
+    problems = problems or Problems()
+    kw = {"allow_empty": allow_empty, "problems": problems}
+    Z = numeric_block(grid, i0, j0, N, N, "the intermediate block", **kw)
+    Y = numeric_block(grid, i0, fd_cols[0], N, len(fd), "the final-demand block", **kw)
+    vec = {kind: numeric_block(grid, i0, jj, N, 1, f"the {kind} column", **kw)[:, 0]
            for kind, jj in special.items()}
-    V = np.vstack([numeric_block(grid, r, j0, 1, N, f"primary-input row {lab!r}", allow_empty=allow_empty)
+    V = np.vstack([numeric_block(grid, r, j0, 1, N, f"primary-input row {lab!r}", **kw)
                    for r, lab in zip(va_rows, va_labels)]) if va_rows else None
     labels = [f"{r}|{names[k]}" for k, (r, _) in enumerate(keys)]
-    _check_z(grid, Z, i0, j0, labels)
+    _check_z(grid, Z, i0, j0, labels, problems)
     x = vec.get("x")
     if ti_row is not None:
-        ti = numeric_block(grid, ti_row, j0, 1, N, "the Total Input row", allow_empty=allow_empty)[0]
+        ti = numeric_block(grid, ti_row, j0, 1, N, "the Total Input row", **kw)[0]
         if x is None:
             x = ti
         else:
             _compare(grid, ti, x, rtol, lambda k: (ti_row, j0 + k),
                      lambda k: f"Total Input {ti[k]:.10g} of {labels[k]} does not match Gross Output {x[k]:.10g} "
-                               f"({grid.addr(i0 + k, special['x'])})")
+                               f"({grid.addr(i0 + k, special['x'])})",
+                     "Total Input does not match Gross Output", problems)
     satellites = {}
     for sname, (r, unit) in sats.items():
-        vals = numeric_block(grid, r, j0, 1, N, f"the {sname} row", allow_empty=True)[0]
+        vals = numeric_block(grid, r, j0, 1, N, f"the {sname} row", allow_empty=True, problems=problems)[0]
         satellites[sname] = (vals, unit)
     sectors = names[:n] if sector_labels == "name" else codes
     if len(set(sectors)) != n:
@@ -621,7 +636,7 @@ def read_ceads_grid(grid: Grid, *, allow_empty: bool = False, name: str | None =
         if imports == "other":
             other = (other if other is not None else 0.0) - m_imp
             m_imp = None
-    table = _build(grid, Z=Z, Y=Y, regions=regions, sectors=sectors, fd_categories=cats, V=V,
+    table = _build(grid, problems, Z=Z, Y=Y, regions=regions, sectors=sectors, fd_categories=cats, V=V,
                    va_rows=va_labels or None, x=x, exports=vec.get("exports"), other=other,
                    satellites=satellites or None, monetary_unit=monetary_unit,
                    name=name if name is not None else grid.sheet)

@@ -1,19 +1,30 @@
-"""Find and read MRIO tables in a workbook (xlwings public API only).
+"""Find and read MRIO tables in a workbook (xlwings public API only), in one pass.
+
+Reading a table is three named steps, each in :mod:`.layout`: :func:`~.layout.locate_table` finds
+the ``Region | Sector`` header and every block's place and labels; :func:`~.layout.read_blocks`
+reads the numbers with cell-precise checks; the satellites are read against those blocks and
+:func:`~.layout.build_table` builds the :class:`MRIOTable` once, with them. :func:`read_table` runs
+the steps for a sheet, a range or a table file.
 
 The table comes from, in this order: a table file named in the settings (CSV, Parquet, xlsx), the
 ``table`` option (a sheet name or a defined name), the selected sheet, or the first sheet that holds a
 table. Satellites come from the ``satellites_sheet`` option, else ``"<table sheet> satellites"``, else
 a sheet called ``Satellites``.
+
+Every problem is an error at its cell, except for the Validate command (``collect=True``): it gets
+every problem it can read past as a finding (:class:`~.layout.CellFinding`), and only a table that
+cannot be read at all (no header, labels out of order ...) raises.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..core.table import MRIOTable
 from ..errors import WorkbookError
-from .layout import Grid, address, find_anchor, read_satellite_grid, read_table_grid
+from .layout import (CellFinding, Grid, Problems, TableLayout, address, build_table, find_anchor,
+                     read_satellite_grid, read_table_blocks)
 from .report import MARK
 from .settings import option_error
 
@@ -79,33 +90,54 @@ def _detect(grid: Grid, layout: str) -> str:
     return detect_layout(grid)
 
 
-def grid_table(grid: Grid, settings: dict, satellites: dict | None = None, name: str | None = None) -> MRIOTable:
-    """Read a table from a grid with the layout named (or detected) in *settings*."""
-    layout = _detect(grid, settings.get("layout", "auto"))
-    unit = settings.get("monetary_unit") or _monetary_unit(grid)
-    allow = bool(settings.get("allow_empty_cells", False))
-    if layout == "xlmrio":
-        table, _ = read_table_grid(grid, allow_empty=allow, name=name, monetary_unit=unit,
-                                   satellites=satellites, balance_rtol=settings.get("balance_rtol", 1e-6))
-        return table
-    from .layouts_foreign import read_any_grid
-
-    table = read_any_grid(grid, layout=layout, allow_empty=allow, name=name)
-    changes: dict[str, Any] = {}
-    if unit and not table.monetary_unit:
-        changes["monetary_unit"] = unit
-    if satellites:
-        changes["satellites"] = satellites
-    return table.replace(**changes) if changes else table
-
-
 @dataclass
 class Source:
-    """Where a table was read from (shown in result subtitles)."""
+    """A table as read, and where from (shown in result subtitles).
+
+    ``findings`` lists the problems read past (Validate's collect mode only; each bad cell was read
+    as 0); ``layout`` is where the blocks are on ``sheet`` (xlmrio's layout only).
+    """
 
     table: MRIOTable
     description: str
     sheet: str | None
+    findings: list[CellFinding] = field(default_factory=list)
+    layout: TableLayout | None = None
+
+
+def read_source(grid: Grid, settings: dict, *, book=None, name: str, satellites_for: str | None,
+                description: str, sheet: str | None, problems: Problems | None = None) -> Source:
+    """The one pass over a table's grid: locate and read the blocks, read the satellites (from the
+    sheet that goes with *satellites_for*) against them, and build the table once."""
+    problems = problems or Problems()
+    layout = _detect(grid, settings.get("layout", "auto"))
+    unit = settings.get("monetary_unit") or _monetary_unit(grid)
+    allow = bool(settings.get("allow_empty_cells", False))
+    if layout == "xlmrio":
+        blocks = read_table_blocks(grid, allow_empty=allow, balance_rtol=settings.get("balance_rtol", 1e-6),
+                                   problems=problems)
+        sats = read_satellites(book, satellites_for, blocks, settings, problems) if book is not None else None
+        table = build_table(grid, blocks, satellites=sats, monetary_unit=unit, name=name, check=not problems.collect)
+        return Source(table, description, sheet, problems.findings, blocks.layout)
+    from .layouts_foreign import read_any_grid
+
+    table = read_any_grid(grid, layout=layout, allow_empty=allow, name=name, problems=problems)
+    sats = read_satellites(book, satellites_for, table, settings, problems) if book is not None else None
+    changes: dict[str, Any] = {}
+    if unit and not table.monetary_unit:
+        changes["monetary_unit"] = unit
+    if sats:
+        changes["satellites"] = sats
+    table = table.replace(**changes) if changes else table
+    return Source(table, description, sheet, problems.findings)
+
+
+def grid_table(grid: Grid, settings: dict, satellites: dict | None = None, name: str | None = None) -> MRIOTable:
+    """Read a table (without looking for a satellites sheet) from a grid with the layout named (or
+    detected) in *settings*; *satellites* as in :meth:`MRIOTable.from_arrays`."""
+    table = read_source(grid, settings, name=name if name is not None else grid.sheet, satellites_for=None,
+                        description="", sheet=None).table
+    return table.replace(satellites=satellites) if satellites else table
 
 
 def _is_result(book, sheet_name: str) -> bool:
@@ -120,15 +152,20 @@ def _is_result(book, sheet_name: str) -> bool:
 
 def find_table_sheet(book, settings: dict) -> Any:
     """The sheet or range holding the table (see module docstring)."""
+    return _find_table(book, settings)[0]
+
+
+def _find_table(book, settings: dict) -> tuple[Any, Grid | None]:
+    """The sheet or range holding the table, with its grid when finding it meant reading it."""
     names = [s.name for s in book.sheets]
     want = settings.get("table") or ""
     if want:
         if want in names:
-            return book.sheets[want]
+            return book.sheets[want], None
         defined = {nm.name: nm for nm in book.names}
         if want in defined:
             try:
-                return defined[want].refers_to_range
+                return defined[want].refers_to_range, None
             except Exception as exc:  # noqa: BLE001
                 raise WorkbookError(f"defined name {want!r} does not refer to a range ({exc})") from None
         raise option_error(settings, "table", f"no sheet or defined name called {want!r} (option 'table'); "
@@ -138,17 +175,21 @@ def find_table_sheet(book, settings: dict) -> Any:
         if sel is not None and sel.sheet.name.lower() not in SKIP_SHEETS and not _is_result(book, sel.sheet.name):
             # a selected block that starts at its own Region | Sector header is the table (several
             # tables on one sheet); a single cell or a block without a header means its sheet
-            if sel.shape[0] > 2 and sel.shape[1] > 2 and _looks_like_table(range_grid(sel)):
-                return sel
-            if _looks_like_table(sheet_grid(sel.sheet)):
-                return sel.sheet
+            if sel.shape[0] > 2 and sel.shape[1] > 2:
+                grid = range_grid(sel)
+                if _looks_like_table(grid):
+                    return sel, grid
+            grid = sheet_grid(sel.sheet)
+            if _looks_like_table(grid):
+                return sel.sheet, grid
     except Exception:  # noqa: BLE001 - engines without a selection
         pass
     for s in book.sheets:
         if s.name.lower() in SKIP_SHEETS or s.name.lower().endswith("satellites") or _is_result(book, s.name):
             continue
-        if _looks_like_table(sheet_grid(s)):
-            return s
+        grid = sheet_grid(s)
+        if _looks_like_table(grid):
+            return s, grid
     raise option_error(settings, "table", "no table found in the workbook: put a table in xlmrio's layout (header "
                                           "cells 'Region', 'Sector') on a sheet, or name its sheet in the Settings "
                                           "sheet (option 'table')")
@@ -166,7 +207,11 @@ def _looks_like_table(grid: Grid) -> bool:
         return False
 
 
-def read_satellites(book, sheet_name: str, table: MRIOTable, settings: dict) -> dict | None:
+def read_satellites(book, sheet_name: str | None, table: Any, settings: dict,
+                    problems: Problems | None = None) -> dict | None:
+    """The satellites that go with the table on *sheet_name*, read against *table* (an
+    :class:`MRIOTable` or the blocks being read); None without a satellites sheet. Collecting, a
+    satellites sheet that cannot be read is one error finding and the table is read without it."""
     names = [s.name for s in book.sheets]
     want = settings.get("satellites_sheet") or ""
     if want:
@@ -174,38 +219,49 @@ def read_satellites(book, sheet_name: str, table: MRIOTable, settings: dict) -> 
             raise option_error(settings, "satellites_sheet",
                                f"satellites sheet {want!r} (option 'satellites_sheet') does not exist")
         cand = want
-    elif f"{sheet_name} satellites"[:31] in names:
+    elif sheet_name is not None and f"{sheet_name} satellites"[:31] in names:
         cand = f"{sheet_name} satellites"[:31]
     elif "Satellites" in names:
         cand = "Satellites"
     else:
         return None
-    return read_satellite_grid(sheet_grid(book.sheets[cand]), table,
-                               allow_empty=bool(settings.get("allow_empty_cells", False)))
+    problems = problems or Problems()
+    try:
+        return read_satellite_grid(sheet_grid(book.sheets[cand]), table,
+                                   allow_empty=bool(settings.get("allow_empty_cells", False)), problems=problems)
+    except WorkbookError as exc:
+        if not problems.collect:
+            raise
+        problems.add(CellFinding("error", exc.sheet or cand, exc.cell or "", exc.problem,
+                                 "correct the satellites sheet; the table was checked without its satellites"))
+        return None
 
 
-def read_table(book, settings: dict, *, which: str = "table") -> Source:
-    """Read the table named by option *which* (``"table"`` or ``"table_t0"``) with its satellites."""
+def read_table(book, settings: dict, *, which: str = "table", collect: bool = False) -> Source:
+    """Read the table named by option *which* (``"table"`` or ``"table_t0"``) with its satellites.
+
+    ``collect=True`` (the Validate command only) lists the problems it can read past in
+    ``Source.findings`` instead of raising the first one.
+    """
+    problems = Problems(collect=collect)
     if which == "table" and settings.get("table_file"):
-        return read_table_file(book, settings)
+        return read_table_file(book, settings, problems=problems)
     sub = dict(settings)
     sub["table"] = settings.get(which) or ""
     if which != "table" and not sub["table"]:
         raise option_error(settings, which, f"set option {which!r} in the Settings sheet to the sheet holding the "
                                             "earlier table")
-    target = find_table_sheet(book, sub)
+    target, grid = _find_table(book, sub)
     is_sheet = not hasattr(target, "sheet") or target.__class__.__name__ == "Sheet"
     sheet = target if is_sheet else target.sheet
-    grid = sheet_grid(sheet) if is_sheet else range_grid(target)
-    table = grid_table(grid, settings, name=sheet.name)
-    sats = read_satellites(book, sheet.name, table, settings)
-    if sats:
-        table = table.replace(satellites=sats)
+    if grid is None:
+        grid = sheet_grid(sheet) if is_sheet else range_grid(target)
     where = f"sheet '{sheet.name}'" if is_sheet else f"range {target.get_address(include_sheetname=True)}"
-    return Source(table, where, sheet.name)
+    return read_source(grid, settings, book=book, name=sheet.name, satellites_for=sheet.name, description=where,
+                       sheet=sheet.name, problems=problems)
 
 
-def read_table_file(book, settings: dict) -> Source:
+def read_table_file(book, settings: dict, *, problems: Problems | None = None) -> Source:
     """A table in xlmrio's layout (or WIOD/CEADs) from a CSV, Parquet or xlsx file named in the settings."""
     import pandas as pd
 
@@ -242,14 +298,8 @@ def read_table_file(book, settings: dict) -> Source:
         wb.close()
     else:
         raise WorkbookError(f"table file {path.name!r}: use a .csv, .parquet or .xlsx file")
-    grid = Grid(path.name, values)
-    table = grid_table(grid, settings, name=path.stem)
-    sats = None
-    if book is not None:
-        sats = read_satellites(book, path.stem, table, settings)
-    if sats:
-        table = table.replace(satellites=sats)
-    return Source(table, f"file {path.name}", None)
+    return read_source(Grid(path.name, values), settings, book=book, name=path.stem, satellites_for=path.stem,
+                       description=f"file {path.name}", sheet=None, problems=problems)
 
 
 def _parse_csv(v: Any) -> Any:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import OptionError, WorkbookError
-from .layout import ERROR_VALUES
+from .layout import ERROR_VALUES, value_text
 
 SETTINGS_SHEET = "Settings"
 CELLS = "__cells__"  # settings[CELLS][option] = cell of the option's value in the Settings sheet
@@ -122,7 +122,7 @@ def convert(option: Option, value: Any, *, where: str = "") -> Any:
         return str(value).strip()
     except (TypeError, ValueError):
         allowed = f"; allowed: {', '.join(option.choices)}" if option.choices else f" (a {option.kind})"
-        raise OptionError(f"option {option.name!r}{loc}: invalid value {value!r}{allowed}") from None
+        raise OptionError(f"option {option.name!r}{loc}: invalid value {value_text(value)}{allowed}") from None
 
 
 def defaults() -> dict[str, Any]:
