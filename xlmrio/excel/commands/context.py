@@ -103,13 +103,22 @@ def header(ctx: Context, sheet: str, command: str, **fields) -> dict:
 
 
 def finish(book, ctx: Context, sheets: list[ResultSheet]) -> list[str]:
+    """Write *sheets* and the Methods sheet they cite (replaced in place on every run); a sheet without a
+    ``source`` gets the table the command read. Returns the names of *sheets* as written (not Methods)."""
+    from .methods import build_methods
+
     ctx.step("writing results")
+    for rs in sheets:
+        rs.source = rs.source or ctx.source.description
+        if rs.command == "validate" and rs.kind == "result":
+            rs.kind = "diagnostics"  # validate.py is owned elsewhere; its sheet is a diagnosis of the input
+    sheets = list(sheets) + [build_methods()]
     sheet_names = {sh.name for sh in book.sheets}
     read = {ctx.source.sheet, f"{ctx.source.sheet} satellites"} | ctx.inputs | {
         v for v in ctx.settings.values() if isinstance(v, str) and v in sheet_names}
     names = write_results(book, sheets, progress=ctx.step, keep=read & sheet_names)
     ctx.step(f"done: {', '.join(names)}")
-    return names
+    return names[:-1]  # the command's own sheets; the Methods sheet is their companion
 
 
 def labels_frame(t: MRIOTable, data: dict) -> pd.DataFrame:
