@@ -17,9 +17,9 @@ from xlmrio.datasets import demo
 from xlmrio.excel.registry import commands
 
 EXPECTED_SHEETS = ["About", "Settings", "MRIO 2002", "MRIO 2002 satellites", "MRIO 2007", "MRIO 2007 satellites",
-                   "Constraints", "Concordance", "Validate", "Leontief", "Accounts", "Flows", "Efficiency",
+                   "Constraints", "Concordance", "Validate", "Methods", "Leontief", "Accounts", "Flows", "Efficiency",
                    "MRIO 2007 agg", "MRIO 2007 agg satellites", "Transfer & leakage", "Update", "MRIO 2002 updated",
-                   "xlmrio help"]
+                   "MRIO 2002 updated satellites", "xlmrio help"]
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +138,7 @@ def test_aggregated_table_sheet_feeds_other_commands(demo_file, tmp_path):
 
 
 def test_update_sheet_reports_accuracy(wb):
-    acc = _block(wb["Update"], "Accuracy against 'MRIO 2007'")
+    acc = _block(wb["Update"], "Table 3. Accuracy against 'MRIO 2007'")
     assert set(acc.index) == {"ANAIS", "RAS", "GRAS", "keep coefficients"}
     wape = acc["WAPE of Z (%)"].astype(float)
     assert (wape > 0).all() and (wape < 100).all()

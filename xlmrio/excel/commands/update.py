@@ -68,7 +68,7 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
                  f"{money}: total absolute deviation from the prior" if opts["objective"] == "absolute"
                  else "sum of relative deviations (ratios)"),
                 ("largest realised deviation", float(res.rho_realised), "ratio to the prior value"),
-                ("time", float(res.seconds), "s"),
+                ("time", round(float(res.seconds), 1), "s (wall clock)"),
                 ("rmax mode", opts["rmax_mode"], ""), ("objective", opts["objective"], ""),
                 ("prior scaling", opts["prior_scaling"],
                  "prior columns scaled to the target totals before measuring deviations"
