@@ -111,6 +111,7 @@ def test_methods_sheet_present_and_every_citation_resolves(wb):
     assert len(rows) > 40
     for ref, formula, meaning in rows:  # every row of the shipped text is on the sheet
         assert ref in cells and formula in cells and meaning in cells, ref
+    assert cells.count("formula") == len(methods_sections())  # one header per section, no header as a row
     cites, stale = [], []
     for sheet in wb.worksheets:
         for row in sheet.iter_rows():
@@ -143,7 +144,7 @@ def test_every_chart_names_both_axes(demo_run):
     assert len(charts) >= 8
     for name, ch in charts:
         assert ch.x_title and ch.y_title, (name, ch.title)
-    units = {"Accounts": "kt CO2", "Flows": "kt CO2", "Transfer & leakage": "kt CO2", "Update": "%"}
+    units = {"Accounts": "Mt CO2", "Flows": "Mt CO2", "Transfer & leakage": "Mt CO2", "Update": "%"}
     for name, ch in charts:
         if name in units:
             assert units[name] in ch.y_title, (name, ch.y_title)
@@ -185,7 +186,7 @@ def test_key_figures_match_the_core(demo_run):
     rs = next(r for r in demo_run[1] if r.name == "Accounts")
     a = xlmrio.accounts(xlmrio.datasets.demo(2007), "CO2")
     kf = {label: value for label, value, _ in rs.key_figures}
-    assert kf["Σ PBA = Σ CBA incl. pseudo-regions"] == pytest.approx(a.pba.sum(), rel=1e-12)
+    assert kf["Σ PBA = Σ CBA incl. pseudo-regions"] == pytest.approx(a.pba.sum() / 1000, rel=1e-12)  # Mt
     assert kf["largest net exporter of embodied emissions (NEI)"] == a.nei_total.idxmax() == "CHN"
 
 
@@ -254,8 +255,8 @@ def _table(book, sheet: str, prefix: str) -> tuple[str, list[list]]:
 
 
 def test_display_unit_scales_accounts_and_flows_exactly(inputs_book):
-    get("accounts").func(inputs_book)
-    get("flows").func(inputs_book)
+    get("accounts").func(inputs_book, display_unit_emissions="as table")  # the demo Settings say Mt
+    get("flows").func(inputs_book, display_unit_emissions="as table")
     kt = {s: _table(inputs_book, s, "Table 1.") for s in ("Accounts", "Flows")}
     get("accounts").func(inputs_book, display_unit_emissions="Mt")
     get("flows").func(inputs_book, display_unit_emissions="Mt")

@@ -19,7 +19,8 @@ CONCORDANCE_SHEET = "Concordance"
 def demo_settings() -> dict:
     return {"table": "MRIO 2007", "table_t0": "MRIO 2002", "prior": "MRIO 2002", "satellite": "CO2",
             "monetary_unit": "million USD",
-            "sector_concordance": CONCORDANCE_SHEET, "top_k": 20, "eco_price": 50}
+            "sector_concordance": CONCORDANCE_SHEET, "top_k": 20, "eco_price": 50,
+            "display_unit_emissions": "Mt"}  # results read 7,531 Mt rather than 7,531,437 kt
 
 
 def nine_groups() -> list[list[str]]:

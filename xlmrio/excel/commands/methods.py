@@ -42,7 +42,7 @@ def methods_sections() -> tuple[tuple[str, tuple[tuple[str, str, str], ...]], ..
             sections.append((line[3:].strip(), []))
         elif line.startswith("| §") and sections:
             cells = [c.strip().replace("\\|", "|") for c in _SPLIT.split(line.strip().strip("|"))]
-            if len(cells) == 3:
+            if len(cells) == 3 and cells[0] != "§":  # not the header row
                 sections[-1][1].append(tuple(cells))
     return tuple((h, tuple(rows)) for h, rows in sections if rows)
 
