@@ -99,11 +99,9 @@ def build_accounts(ctx: Context, groups: dict | None = None, solver: LeontiefSol
     if not ds.identity:
         notes.append(f"Emissions are shown in {unit} (option display_unit_emissions); the satellite is in {a.unit}.")
     nei = a.nei_total
-    key = [(f"Σ PBA = Σ CBA incl. pseudo-regions", float(ds(a.closure["sum_pba"])), unit),
-           ("largest net exporter of embodied emissions (NEI)", str(nei.idxmax()), ""),
-           (f"NEI of {nei.idxmax()}", float(ds(nei.max())), unit),
-           ("largest net importer (NEI)", str(nei.idxmin()), ""),
-           (f"NEI of {nei.idxmin()}", float(ds(nei.min())), unit)]
+    key = [("Σ PBA = Σ CBA incl. pseudo-regions", float(ds(a.closure["sum_pba"])), unit),
+           (f"largest net exporter of embodied emissions: {nei.idxmax()} (NEI)", float(ds(nei.max())), unit),
+           (f"largest net importer of embodied emissions: {nei.idxmin()} (NEI)", float(ds(nei.min())), unit)]
     return [ResultSheet("Accounts", "accounts", h["title"], h["subtitle"], tables, notes, charts, meta=h["meta"],
                         kind="result", source=ctx.source.description, key_figures=key)]
 

@@ -76,11 +76,9 @@ def build_flows(ctx: Context, solver: LeontiefSolver | None = None) -> list[Resu
         notes.append(f"Emissions are shown in {unit} (option display_unit_emissions); the satellite is in "
                      f"{t.satellites[sat].unit}.")
     key = [("linkage strength 1'F1 (not total emissions)", linkage, unit),
-           ("largest net outflow (F basis)", str(net.idxmax()), ""),
-           (f"net outflow of {net.idxmax()}", float(ds(net.max())), unit)]
+           (f"largest net outflow, F basis: {net.idxmax()}", float(ds(net.max())), unit)]
     if len(edges):
-        key.append(("largest inter-region flow", str(chart_df.index[0]), ""))
-        key.append(("its size", float(edges["value"].iloc[0]), unit))
+        key.append((f"largest inter-region flow: {chart_df.index[0]}", float(edges["value"].iloc[0]), unit))
     return [ResultSheet("Flows", "flows", h["title"], h["subtitle"], tables, notes, charts, meta=h["meta"],
                         kind="result", source=ctx.source.description, key_figures=key)]
 

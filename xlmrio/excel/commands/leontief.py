@@ -51,12 +51,12 @@ def build_leontief(ctx: Context) -> list[ResultSheet]:
                     x_title="region", y_title=f"output per unit of final demand ({money} per {money})")]
     om = r.multipliers["total"]
     key = [("mean output multiplier", float(om.mean()), f"{money} per {money}"),
-           ("largest output multiplier", " | ".join(map(str, om.idxmax())), ""),
-           ("its value", float(om.max()), f"{money} per {money}")]
+           (f"largest output multiplier: {' | '.join(map(str, om.idxmax()))}", float(om.max()),
+            f"{money} per {money}")]
     for name in t.satellites:
         mu = r.emission_multipliers[name]
-        key.append((f"largest {name} multiplier μ", " | ".join(map(str, mu.idxmax())), ""))
-        key.append(("its value", float(mu.max()), r.units[name]))
+        key.append((f"largest {name} multiplier μ: {' | '.join(map(str, mu.idxmax()))}", float(mu.max()),
+                    r.units[name]))
     return [ResultSheet("Leontief", "leontief", h["title"], h["subtitle"], tables, notes, charts, meta=h["meta"],
                         kind="result", source=ctx.source.description, key_figures=key)]
 

@@ -142,10 +142,10 @@ def build_transfer(ctx: Context, t0_source: Source) -> list[ResultSheet]:
         notes.append(f"Shown in {money} and {cu} (options display_unit_money, display_unit_emissions); carbon "
                      f"coefficients stay in {r.coefficients_unit}.")
     nc = r.net_carbon[main_v]
-    key = [("largest net carbon transfer in (NC)", str(nc.idxmax()), ""), (f"NC of {nc.idxmax()}",
-                                                                          float(dc(nc.max())), cu),
-           ("largest net carbon transfer out", str(nc.idxmin()), ""), (f"NC of {nc.idxmin()}",
-                                                                      float(dc(nc.min())), cu)]
+    nx = r.net_output[main_v]
+    key = [(f"largest net carbon transfer in: {nc.idxmax()} (NC, {y0} → {y1})", float(dc(nc.max())), cu),
+           (f"largest net carbon transfer out: {nc.idxmin()} (NC)", float(dc(nc.min())), cu),
+           (f"largest net industrial transfer in: {nx.idxmax()} (NX)", float(dm(nx.max())), money)]
     return [ResultSheet("Transfer & leakage", "transfer", h["title"], h["subtitle"], tables, notes, charts,
                         meta=h["meta"], kind="result",
                         source=f"{t0_source.description} → {ctx.source.description}", key_figures=key)]

@@ -104,7 +104,7 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
     summary = pd.DataFrame({"value": [v for _, v, _ in diag], "unit / explanation": [u for _, _, u in diag]},
                            index=pd.Index([k for k, _, _ in diag], name="item"))
     tables = [Table("Table 1. Solution summary", summary, formats={"value": "general", "unit / explanation": "text"})]
-    key = [("method", method.upper(), "")]
+    key = [("updating method", method.upper(), "")]
     if method == "anais":
         key.append(("ρ* (largest relative deviation)" if opts["rmax_mode"] == "relative" else "ρ* (largest deviation)",
                     float(res.rho), "ratio" if opts["rmax_mode"] == "relative" else money))
