@@ -92,7 +92,8 @@ def build_transfer(ctx: Context, t0_source: Source) -> list[ResultSheet]:
               formats={"sector": "text", "*": "money"}),
         Table(f"Table 1b. Sectors with the largest net transfer out, {vname[main_v]} ({money}, magnitudes)",
               tops["out"], formats={"sector": "text", "*": "money"}),
-        Table(f"Table 2. Carbon coefficients S ({r.coefficients_unit}; top 3 per region marked)", S,
+        Table(f"Table 2. Carbon coefficients S of {coef_year}, used for both years ({r.coefficients_unit}; top 3 per "
+              "region marked)", S,
               formats={"*": "intensity"}, highlight=hl),
         Table("Table 3. Net industrial and carbon transfer by region (positive = inflow)", t3,
               formats={"*": "money"}, total_row=True,
@@ -107,8 +108,8 @@ def build_transfer(ctx: Context, t0_source: Source) -> list[ResultSheet]:
               formats={"*": "emissions"}),
         Table(f"Table 8. Carbon leakage Λ(J,K), {vname[main_v]} ({cu}; symmetric)", lam, formats={"*": "emissions"},
               reading="Λ > 0: the pair's net relocation moved production to the more carbon-intensive region."),
-        Table(f"Table 9. Effects of the transfers on each region's own emissions and value added ({vname[main_v]})",
-              imp, formats={c: ("money" if "IVA" in c else "emissions") for c in imp.columns}),
+        Table(f"Table 9. Effects of the transfers on each region's own emissions and value added ({vname[main_v]}; "
+              f"carbon coefficients of {coef_year}, VA coefficients of {y1})", imp, formats={c: ("money" if "IVA" in c else "emissions") for c in imp.columns}),
     ]
     groups = sector_groups(ctx.step.book, ctx)
     if groups:
