@@ -60,10 +60,14 @@ def build_accounts(ctx: Context, groups: dict | None = None, solver: LeontiefSol
               f"({unit})", T, formats={"*": "emissions"},
               reading="Read across a row for where a region's emissions go, down a column for where a region's "
                       "consumption causes emissions; the diagonal is emitted for the region's own final demand."),
-        Table(t3_title, prod, formats={"*": "emissions"}, total_row=True),
+        Table(t3_title, prod, formats={"*": "emissions"}, total_row=True,
+              reading="Emissions anywhere in the world caused by each region's final demand for each product; a "
+                      "column sums to the region's CBA without its direct final-demand emissions."),
         Table(f"Table 4. Production-based emissions by region and sector ({unit})", pba_sec.T,
               formats={"*": "emissions"}),
-        Table(t5_title, fp.T, formats={"*": "emissions"}),
+        Table(t5_title, fp.T, formats={"*": "emissions"},
+              reading="Supply-chain emissions of each region-sector's final products (multiplier × final demand "
+                      "for them), wherever the final buyer is; the table sums to the industries' direct emissions Σ g."),
     ]
     charts = [Chart(f"Production- vs consumption-based {sat} by region ({unit})", 0, ["PBA", "CBA"],
                     rows=list(t.regions), x_title="region", y_title=f"{sat} emissions ({unit})")]

@@ -53,7 +53,9 @@ def build_flows(ctx: Context, solver: LeontiefSolver | None = None) -> list[Resu
     h = header(ctx, "Flows", "flows", satellite=sat)
     sel_txt = f"cumulative share {sel['cum_share']:.0%}" if "cum_share" in sel else f"top {sel['top_k']}"
     tables = [
-        Table(f"Table 1. Embodied flows between regions, F_reg ({unit})", Freg_out, formats={"*": "emissions"}),
+        Table(f"Table 1. Embodied flows between regions, F_reg ({unit})", Freg_out, formats={"*": "emissions"},
+              reading="Row = region where the emissions occur, column = region whose purchases of intermediate "
+                      "inputs they are attributed to; the diagonal stays within the region."),
         Table(f"Table 2. Embodied flows out of and into each region, from F ({unit}); net = outflow − inflow",
               net_df, formats={"*": "emissions"},
               reading="Net > 0: the region's emissions embodied in other regions' purchases exceed the reverse "

@@ -103,7 +103,9 @@ def build_transfer(ctx: Context, t0_source: Source) -> list[ResultSheet]:
               total_row=True),
         Table(f"Table 5. Emissions of output by demand driver: each year's output × {coef_year} carbon coefficients "
               f"({cu})", drv, formats={"*": "emissions"}, total_row=True, reading=drv_reading),
-        Table(f"Table 6. Pairwise net transfer N(J←K), {vname[main_v]} ({money})", pair, formats={"*": "money"}),
+        Table(f"Table 6. Pairwise net transfer N(J←K), {vname[main_v]} ({money})", pair, formats={"*": "money"},
+              reading="N(J←K) > 0: production for each other grew more in row region J than in column region K "
+                      "(production moved from K to J); the table is antisymmetric."),
         Table(f"Table 7. Pairwise net carbon transfer NC(J←K), {vname[main_v]} ({cu})", pairc,
               formats={"*": "emissions"}),
         Table(f"Table 8. Carbon leakage Λ(J,K), {vname[main_v]} ({cu}; symmetric)", lam, formats={"*": "emissions"},
