@@ -20,7 +20,12 @@ from xlmrio.cli import main
 from xlmrio.errors import WorkbookError
 from xlmrio.excel import engine
 from xlmrio.excel.commands import context
-from xlmrio.excel.commands.methods import METHODS_SHEET, has_section, methods_path, methods_sections
+from xlmrio.excel.commands.methods import (
+    METHODS_SHEET,
+    has_section,
+    methods_path,
+    methods_sections,
+)
 from xlmrio.excel.demo import build_demo, write_inputs
 from xlmrio.excel.registry import get
 from xlmrio.excel.units import display_scale
