@@ -137,6 +137,16 @@ def test_methods_sheet_present_and_every_citation_resolves(wb):
                 assert has_section(ref) or has_section(f"§{cite[1:].split('.')[0]}.{ref.split('.')[-1]}"), cite
 
 
+def test_glossary_defines_the_abbreviations_the_sheets_use():
+    from xlmrio.excel.commands.methods import glossary
+
+    terms = " ".join(t for t, _ in glossary())
+    for abbr in ("PBA", "CBA", "NEI", "ρ*", "WAPE", "NX", "NC", "Λ", "IE", "IVA", "EXP", "OTH", "ANAIS", "GRAS"):
+        assert abbr in terms, abbr
+    for _, meaning in glossary():  # each entry points to the section with its formula
+        assert re.search(r"§\d", meaning), meaning
+
+
 def test_methods_text_is_package_data():
     cfg = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
     assert cfg["package-dir"]["xlmrio.templates"] == "workbook_templates"

@@ -47,6 +47,12 @@ def methods_sections() -> tuple[tuple[str, tuple[tuple[str, str, str], ...]], ..
     return tuple((h, tuple(rows)) for h, rows in sections if rows)
 
 
+def glossary() -> list[tuple[str, str]]:
+    """``(term, meaning)`` of the glossary section of the methods text (e.g. for a contents sheet)."""
+    return [(term, meaning) for heading, rows in methods_sections() if heading.endswith("Glossary")
+            for _, term, meaning in rows]
+
+
 def has_section(ref: str) -> bool:
     """True when the methods text has the row ``ref`` (e.g. ``"§2.6"``)."""
     return any(r[0] == ref for _, rows in methods_sections() for r in rows)
