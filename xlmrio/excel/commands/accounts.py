@@ -83,11 +83,15 @@ def build_accounts(ctx: Context, groups: dict | None = None, solver: LeontiefSol
         tables.append(Table(f"Table {t6}. Consumption-based emissions by consumer and sector group (Fig. 4 layout; "
                             f"{unit})", cg, formats={"*": "emissions"}))
         neg_frames[f"Table {t6}"] = cg
-        chart_cg = cg.clip(lower=0.0)
+        # bars = sector groups, stacked by the consumer regions: series are the chart data's columns and no
+        # more numerous than its rows, so Excel's automatic orientation agrees with the spec
+        chart_cg = cg.T.clip(lower=0.0)
+        chart_cg.index.name = "sector group"
         clipped = bool((cg < 0).to_numpy().any())
-        charts.append(Chart(f"Consumption-based {sat} by consumer and sector group ({unit})", len(tables) - 1,
-                            list(cg.columns), kind="bar_stacked", data=chart_cg, height=360.0,
-                            x_title="consumer region", y_title=f"{sat} emissions ({unit})"))
+        charts.append(Chart(f"Consumption-based {sat} by sector group, stacked by consumer region ({unit})",
+                            len(tables) - 1, list(chart_cg.columns), kind="bar_stacked", data=chart_cg,
+                            height=360.0, x_title="sector group (product consumed)",
+                            y_title=f"{sat} emissions ({unit})"))
     h = header(ctx, "Accounts", "accounts", satellite=sat, basis=basis, basis_label=f"NEI {basis}")
     notes = h["notes"] + [f"Closure: Σ PBA = {ds(a.closure['sum_pba']):,.3f} and Σ CBA incl. pseudo-regions = "
                           f"{ds(a.closure['sum_cba']):,.3f} {unit}."]
