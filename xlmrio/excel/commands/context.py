@@ -113,13 +113,15 @@ def finish(book, ctx: Context, sheets: list[ResultSheet]) -> list[str]:
         rs.source = rs.source or ctx.source.description
         if rs.command == "validate" and rs.kind == "result":
             rs.kind = "diagnostics"  # validate.py is owned elsewhere; its sheet is a diagnosis of the input
+    own = len(sheets)
     sheets = list(sheets) + [build_methods()]
     sheet_names = {sh.name for sh in book.sheets}
     read = {ctx.source.sheet, f"{ctx.source.sheet} satellites"} | ctx.inputs | {
         v for v in ctx.settings.values() if isinstance(v, str) and v in sheet_names}
     names = write_results(book, sheets, progress=ctx.step, keep=read & sheet_names)
     ctx.step(f"done: {', '.join(names)}")
-    return names[:-1]  # the command's own sheets; the Methods sheet is their companion
+    # the command's own sheets (and anything the writer adds after them), not the companion Methods sheet
+    return names[:own] + names[own + 1:]
 
 
 def display(ctx: Context, unit: str, kind: str) -> Scale:
