@@ -17,9 +17,9 @@ from xlmrio.datasets import demo
 from xlmrio.excel.registry import commands
 
 EXPECTED_SHEETS = ["About", "Settings", "MRIO 2002", "MRIO 2002 satellites", "MRIO 2007", "MRIO 2007 satellites",
-                   "Constraints", "Concordance", "Validate", "Leontief", "Accounts", "Flows", "Efficiency",
+                   "Constraints", "Concordance", "Validate", "Methods", "Leontief", "Accounts", "Flows", "Efficiency",
                    "MRIO 2007 agg", "MRIO 2007 agg satellites", "Transfer & leakage", "Update", "MRIO 2002 updated",
-                   "Uncertainty", "Series", "xlmrio help"]
+                   "MRIO 2002 updated satellites", "Uncertainty", "Series", "xlmrio help"]
 
 
 @pytest.fixture(scope="module")
@@ -85,23 +85,25 @@ def test_accounts_sheet_equals_core(wb):
     t = demo(2007)
     a = xlmrio.accounts(t, "CO2")
     df = _block(wb["Accounts"], "Table 1.")
-    assert_allclose(df.loc[list(t.regions), "PBA"].astype(float), a.pba, rtol=1e-12)
-    assert_allclose(df.loc[list(t.regions), "CBA"].astype(float), a.cba[list(t.regions)], rtol=1e-12)
+    # the demo shows emissions in Mt (option display_unit_emissions); the satellite is in kt
+    assert_allclose(df.loc[list(t.regions), "PBA"].astype(float), a.pba / 1000, rtol=1e-12)
+    assert_allclose(df.loc[list(t.regions), "CBA"].astype(float), a.cba[list(t.regions)] / 1000, rtol=1e-12)
     # world table: Σ PBA = Σ CBA over real regions
     assert df.loc["Total (real regions)", "PBA"] == pytest.approx(df.loc["Total (real regions)", "CBA"], rel=1e-12)
     groups = _block(wb["Accounts"], "Table 6.")
     assert groups.shape == (8, 9)  # 8 consumers x the nine sector groups
-    assert_allclose(groups.sum(axis=1).astype(float), a.driver.sum(axis=0)[list(t.regions)], rtol=1e-9)
+    assert_allclose(groups.sum(axis=1).astype(float), a.driver.sum(axis=0)[list(t.regions)] / 1000, rtol=1e-9)
 
 
 def test_flows_and_efficiency_sheets_equal_core(wb):
     t = demo(2007)
     F = xlmrio.embodied_flows(t, "CO2")
     Freg = _block(wb["Flows"], "Table 1.")
-    assert_allclose(Freg.loc[list(t.regions), list(t.regions)].astype(float), xlmrio.aggregate_flows(F), rtol=1e-12)
+    assert_allclose(Freg.loc[list(t.regions), list(t.regions)].astype(float), xlmrio.aggregate_flows(F) / 1000,
+                    rtol=1e-12)
     top = _block(wb["Flows"], "Table 3.")
     ref = xlmrio.top_flows(F, top_k=20)
-    assert_allclose(top["flow (kt CO2)"].astype(float), ref["value"], rtol=1e-12)
+    assert_allclose(top["flow (Mt CO2)"].astype(float), ref["value"] / 1000, rtol=1e-12)
     eff = xlmrio.efficiency(t, "CO2")
     shares = _block(wb["Efficiency"], "Table 2.")
     assert_allclose(shares["share"].astype(float), eff.shares, rtol=1e-12)
@@ -114,7 +116,7 @@ def test_transfer_sheet_equals_core(wb):
     tab = _block(wb["Transfer & leakage"], "Table 3.", header_rows=2)
     regions = list(demo(2007).regions)
     assert_allclose(tab.loc[regions].iloc[:, 0].astype(float), r.net_output["consumption"], rtol=1e-12)
-    assert_allclose(tab.loc[regions].iloc[:, 1].astype(float), r.net_carbon["consumption"], rtol=1e-12)
+    assert_allclose(tab.loc[regions].iloc[:, 1].astype(float), r.net_carbon["consumption"] / 1000, rtol=1e-12)
     assert abs(float(tab.loc["Total"].iloc[0])) < 1e-6 * float(np.abs(r.net_output["consumption"]).sum())
     # Table 9b: own-coefficient impacts by the 9 sector groups of the demo's Concordance sheet
     from xlmrio.excel.demo import nine_groups
@@ -122,7 +124,7 @@ def test_transfer_sheet_equals_core(wb):
     g = r.impacts_by_group({a: b for a, b in nine_groups()[1:]}, "consumption")
     tab = _block(wb["Transfer & leakage"], "Table 9b.")      # rows (measure, group), columns regions
     n_ie = g["IE"].shape[1]
-    assert_allclose(tab[regions].iloc[:n_ie].astype(float).to_numpy(), g["IE"].T.to_numpy(), rtol=1e-12)
+    assert_allclose(tab[regions].iloc[:n_ie].astype(float).to_numpy(), g["IE"].T.to_numpy() / 1000, rtol=1e-12)
     assert_allclose(tab[regions].iloc[n_ie:].astype(float).to_numpy(), g["IVA"].T.to_numpy(), rtol=1e-12)
 
 
@@ -134,11 +136,11 @@ def test_aggregated_table_sheet_feeds_other_commands(demo_file, tmp_path):
     df = _block(wb2["Accounts"], "Table 1.")
     # PBA is invariant to sector aggregation
     assert_allclose(df.loc[list(demo(2007).regions), "PBA"].astype(float),
-                    xlmrio.accounts(demo(2007)).pba, rtol=1e-9)
+                    xlmrio.accounts(demo(2007)).pba / 1000, rtol=1e-9)  # the demo's Settings show Mt
 
 
 def test_update_sheet_reports_accuracy(wb):
-    acc = _block(wb["Update"], "Accuracy against 'MRIO 2007'")
+    acc = _block(wb["Update"], "Table 3. Accuracy against 'MRIO 2007'")
     assert set(acc.index) == {"ANAIS", "RAS", "GRAS", "keep coefficients"}
     wape = acc["WAPE of Z (%)"].astype(float)
     assert (wape > 0).all() and (wape < 100).all()

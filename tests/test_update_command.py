@@ -87,7 +87,7 @@ def demo_book():
 
 def test_update_demo_equals_core_and_feeds_other_commands(demo_book):
     names = get("update").func(demo_book)
-    assert names == ["Update", "MRIO 2002 updated"]
+    assert names == ["Update", "MRIO 2002 updated", "MRIO 2002 updated satellites"]
     new = read_table(demo_book, resolve(demo_book, {"table": "MRIO 2002 updated"})).table
     t0, t1 = xlmrio.datasets.demo(2002), xlmrio.datasets.demo(2007)
     # the targets hold: x, V and final-demand row sums of 2007
@@ -103,10 +103,20 @@ def test_update_demo_equals_core_and_feeds_other_commands(demo_book):
     assert_allclose(new.Z, res.table.Z, rtol=1e-6, atol=1e-6 * res.sigma)
     acc = demo_book.sheets["Update"].used_range.options(ndim=2).value
     flat = [r[0] for r in acc]
-    assert any(isinstance(v, str) and v.startswith("Accuracy against 'MRIO 2007'") for v in flat)
+    assert any(isinstance(v, str) and "Accuracy against 'MRIO 2007'" in v for v in flat)
     assert {"ANAIS", "RAS", "GRAS", "keep coefficients"} <= set(flat)
     # the updated table sheet is a table every command can read
     assert get("leontief").func(demo_book, table="MRIO 2002 updated") == ["Leontief"]
+    # the note's claim holds: accounts reads the updated table with its carried satellites, which are the
+    # 2002 intensities times the updated output (checked against the input sheets, not the command's code)
+    assert get("accounts").func(demo_book, table="MRIO 2002 updated") == ["Accounts"]
+    sat = new.satellites["CO2"]
+    assert sat.unit == t0.satellites["CO2"].unit
+    assert_allclose(sat.values, t0.satellites["CO2"].values / t0.x * new.x, rtol=1e-9)
+    y0, hh0 = t0.Y.sum(axis=0), t0.satellites["CO2"].hh
+    has = y0 != 0
+    assert_allclose(sat.hh[has], hh0[has] / y0[has] * new.Y.sum(axis=0)[has], rtol=1e-9)
+    assert not sat.hh[~has].any() and not hh0[~has].any()  # no emissions without final demand
 
 
 def test_ras_method_hits_the_margins(demo_book):

@@ -66,7 +66,7 @@ ALLOWED = {
     "eps_rel": "number >= 0: stage 2 keeps rho <= rho*(1 + eps_rel) + eps_abs",
     "eps_abs": "number >= 0 (units of the largest prior cell)",
     "time_limit": "seconds per LP solve (empty: no limit)",
-    "reference_table": "(a table sheet name): coefficient intervals from its regions (METHODS §4.2)",
+    "reference_table": "(a table sheet name): coefficient intervals from the range of its regions' coefficients",
     "reference_regions": "regions of the reference table, comma-separated",
     "reference_apply_to": "regions of the prior whose columns get those intervals, comma-separated",
     "reference_widen": "fraction to widen the intervals by, e.g. 0.1",

@@ -19,7 +19,8 @@ CONCORDANCE_SHEET = "Concordance"
 def demo_settings() -> dict:
     return {"table": "MRIO 2007", "table_t0": "MRIO 2002", "prior": "MRIO 2002", "satellite": "CO2",
             "monetary_unit": "million USD",
-            "sector_concordance": CONCORDANCE_SHEET, "top_k": 20, "eco_price": 50}
+            "sector_concordance": CONCORDANCE_SHEET, "top_k": 20, "eco_price": 50,
+            "display_unit_emissions": "Mt"}  # results read 7,531 Mt rather than 7,531,437 kt
 
 
 def nine_groups() -> list[list[str]]:
@@ -146,7 +147,7 @@ def build_demo(out: str | Path, *, run: bool = True) -> Path:
 
 
 def write_input_template(path: str | Path, *, filled: bool) -> Path:
-    """xlmrio's input layout as a workbook: the empty template or the filled example (METHODS §8.1 table).
+    """xlmrio's input layout as a workbook: the empty template or the filled example (2 regions × 2 sectors worked example).
 
     Sheets: ``Instructions``, ``MRIO`` (the table), ``MRIO satellites``, ``Settings``. The empty template
     has the labels of a 2-region x 2-sector table and blank numeric cells to overwrite (insert rows and
@@ -163,7 +164,7 @@ def write_input_template(path: str | Path, *, filled: bool) -> Path:
     Y = np.array([[30, 16], [50, 5], [14, 48], [3, 36]], float)
     t = MRIOTable.from_arrays(Z, Y, regions=["R1", "R2"], sectors=["M", "S"], fd_categories=["FD"],
                               exports=[20, 10, 20, 4], satellites={"CO2": ([50, 8, 120, 6], "t")},
-                              monetary_unit="MU", name="worked example (METHODS §8.1)")
+                              monetary_unit="MU", name="worked example (2 regions × 2 sectors)")
     grid, sat = table_grid(t), satellite_grid(t)
     if not filled:
         grid = [[None if isinstance(v, float) else v for v in row] for row in grid]
@@ -172,7 +173,7 @@ def write_input_template(path: str | Path, *, filled: bool) -> Path:
     ins = book.sheets[0]
     ins.name = "Instructions"
     lines = [
-        ["xlmrio input layout" + (" — filled example (METHODS §8.1 worked example)" if filled else " — template")],
+        ["xlmrio input layout" + (" — filled example (2 regions × 2 sectors worked example of the xlmrio tests)" if filled else " — template")],
         ["Sheet 'MRIO': header row 1 = buying region / destination region / Exports / Other / Total output; "
          "header row 2 = buying sector / final-demand category."],
         ["Rows: one per (region, sector), the same sectors in every region, region by region; then rows whose "

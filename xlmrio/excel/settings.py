@@ -65,6 +65,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("deflator_sheet", "", "str", "Sheet with price indices for the transfer analysis: columns Region | Sector "
            "| t0 | t1 (Region '*' = every region; one row '*' | '*' = one index for all)"),
     Option("bloc", "", "list", "Bloc of regions for internal vs external transfer effects, comma-separated"),
+    Option("display_unit_emissions", "as table", "choice", "Show emission totals and flows in this unit (tables "
+           "and charts alike; intensities stay per the table's units); 'as table' = the satellite's own unit",
+           ("as table", "t", "kt", "Mt", "Gt")),
+    Option("display_unit_money", "as table", "choice", "Show money totals (output, industrial transfers, value-"
+           "added effects) in this unit, e.g. billion; 'as table' = the table's monetary unit (table sheets and "
+           "Update deviations always keep it)",
+           ("as table", "thousand", "million", "billion", "trillion")),
     Option("prior", "", "str", "Prior table of 'Update table' (sheet or defined name; empty: table_t0, else table)"),
     Option("constraints_sheet", "Constraints", "str", "Sheet with the target information and options of "
            "'Update table' (see workbook_templates/xlmrio_constraints_template.xlsx)"),

@@ -639,7 +639,7 @@ def _balance(method, Z0, u, v, tol, maxiter):
      maxiter=("integer", "Optional maximum iterations (default 10000)."))
 def MRIO_RAS(Z0: np.ndarray, u: np.ndarray, v: np.ndarray, tol: float = 1e-10,
              maxiter: float = 10_000):
-    """RAS-balanced matrix ``r̂ Z0 ŝ`` (METHODS §5.1)."""
+    """RAS-balanced matrix ``r̂ Z0 ŝ`` (xlmrio methods text, §5.4)."""
     from ..core.ras import ras
 
     return _balance(ras, Z0, u, v, tol, maxiter)
@@ -653,7 +653,7 @@ def MRIO_RAS(Z0: np.ndarray, u: np.ndarray, v: np.ndarray, tol: float = 1e-10,
      maxiter=("integer", "Optional maximum iterations (default 10000)."))
 def MRIO_GRAS(Z0: np.ndarray, u: np.ndarray, v: np.ndarray, tol: float = 1e-10,
               maxiter: float = 10_000):
-    """GRAS-balanced matrix (METHODS §5.2)."""
+    """GRAS-balanced matrix (xlmrio methods text, §5.5)."""
     from ..core.ras import gras
 
     return _balance(gras, Z0, u, v, tol, maxiter)

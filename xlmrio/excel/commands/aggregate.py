@@ -25,17 +25,26 @@ def build_aggregate(book, ctx: Context) -> list[ResultSheet]:
                     name=f"{t.name} aggregated")
     name = f"{ctx.source.sheet or t.name} agg"[:20]
     h = header(ctx, "Aggregate", "aggregate")
-    return table_sheets(name, "aggregate", h, ta)
+    return table_sheets(name, "aggregate", h, ta, source=ctx.source.description)
 
 
-def table_sheets(name: str, command: str, h: dict, table: MRIOTable) -> list[ResultSheet]:
+def table_sheets(name: str, command: str, h: dict, table: MRIOTable, *, source: str = "",
+                 satellite_title: str = "") -> list[ResultSheet]:
     """Result sheets holding *table* in xlmrio's input layout (table + satellites), so every command can
     read them again."""
+    size = f"{len(table.regions)} regions × {len(table.sectors)} sectors"
     sheets = [ResultSheet(name, command, h["title"], h["subtitle"],
-                          [Table(table.monetary_unit or "", pd.DataFrame(), grid=table_grid(table))], h.get("notes", []), meta=h["meta"])]
+                          [Table(table.monetary_unit or "", pd.DataFrame(), grid=table_grid(table))],
+                          h.get("notes", []), meta=h["meta"], kind="table", source=source,
+                          key_figures=[("size", size, ""), ("total output", float(table.x.sum()),
+                                                             table.monetary_unit or "money unit")])]
     if table.satellites:
-        sheets.append(ResultSheet(f"{name} satellites"[:31], command, f"Satellites of {name}", h["subtitle"],
-                                  [Table(None, pd.DataFrame(), grid=satellite_grid(table))], [], meta=h["meta"]))
+        sheets.append(ResultSheet(f"{name} satellites"[:31], command, satellite_title or f"Satellites of {name}",
+                                  h["subtitle"], [Table(None, pd.DataFrame(), grid=satellite_grid(table))], [],
+                                  meta=h["meta"], kind="table", source=source,
+                                  key_figures=[(f"total {k}", float(sat.values.sum() + (0 if sat.hh is None else
+                                                                                         sat.hh.sum())), sat.unit)
+                                               for k, sat in table.satellites.items()]))
     return sheets
 
 

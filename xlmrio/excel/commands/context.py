@@ -17,6 +17,7 @@ from .. import settings as st
 from ..progress import Steps
 from ..reader import Source, read_concordance, read_table
 from ..report import ResultSheet, meta_line, sheet_text, subtitle, write_results
+from ..units import AS_TABLE, Scale, display_scale
 
 
 
@@ -103,13 +104,51 @@ def header(ctx: Context, sheet: str, command: str, **fields) -> dict:
 
 
 def finish(book, ctx: Context, sheets: list[ResultSheet]) -> list[str]:
+    """Write *sheets* and the Methods sheet they cite (replaced in place on every run); a sheet without a
+    ``source`` gets the table the command read. Returns the names of *sheets* as written (not Methods)."""
+    from .methods import build_methods
+
     ctx.step("writing results")
+    for rs in sheets:
+        rs.source = rs.source or ctx.source.description
+        if rs.command == "validate" and rs.kind == "result":
+            rs.kind = "diagnostics"  # validate.py is owned elsewhere; its sheet is a diagnosis of the input
+    own = len(sheets)
+    sheets = list(sheets) + [build_methods()]
     sheet_names = {sh.name for sh in book.sheets}
     read = {ctx.source.sheet, f"{ctx.source.sheet} satellites"} | ctx.inputs | {
         v for v in ctx.settings.values() if isinstance(v, str) and v in sheet_names}
     names = write_results(book, sheets, progress=ctx.step, keep=read & sheet_names)
     ctx.step(f"done: {', '.join(names)}")
-    return names
+    # the command's own sheets (and anything the writer adds after them), not the companion Methods sheet
+    return names[:own] + names[own + 1:]
+
+
+def display(ctx: Context, unit: str, kind: str) -> Scale:
+    """The display :class:`~xlmrio.excel.units.Scale` for *unit* (*kind* ``"emissions"`` or ``"money"``) from
+    the option ``display_unit_<kind>``; a unit it cannot convert is an error at that option's cell."""
+    option = f"display_unit_{kind}"
+    try:
+        return display_scale(unit, ctx.settings.get(option) or AS_TABLE, kind)
+    except ValueError as exc:
+        raise st.option_error(ctx.settings, option, str(exc)) from None
+
+
+def negatives_note(frames: dict[str, pd.DataFrame], unit: str, why: str) -> str:
+    """A note naming the negative entries of the given tables (title -> frame) and why they occur, or ''."""
+    parts = []
+    for title, df in frames.items():
+        vals = df.select_dtypes("number")
+        neg = vals[vals < 0].stack().dropna()
+        if len(neg):
+            (r, c), v = neg.idxmin(), neg.min()
+            parts.append(f"{title}: {len(neg)} negative entr{'y' if len(neg) == 1 else 'ies'}, the largest "
+                         f"{v:,.1f} {unit} ({_label(r)}, {_label(c)})")
+    return ("Negative values — " + "; ".join(parts) + f". {why}") if parts else ""
+
+
+def _label(v) -> str:
+    return " | ".join(map(str, v)) if isinstance(v, tuple) else str(v)
 
 
 def labels_frame(t: MRIOTable, data: dict) -> pd.DataFrame:

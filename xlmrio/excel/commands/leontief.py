@@ -32,7 +32,8 @@ def build_leontief(ctx: Context) -> list[ResultSheet]:
         "max |v'L − 1|"], name="check"))
     tables = [Table(f"Table 1. Multipliers by region-sector ({money} per {money}; emissions per {money})", mult,
                     formats=fmts),
-              Table("Table 2. Checks (METHODS §2.1)", checks, formats={"value": "residual"})]
+              Table("Table 2. Checks (sheet Methods, §2.2)", checks, formats={"value": "residual"},
+                    reading="Residuals near 0 (e.g. 1E-15) mean L solves the model to machine precision.")]
     if t.N <= FULL_MATRIX_LIMIT:
         tables.append(Table("Table 3. Technical coefficients A = Z x̂⁻¹", r.A, formats={"*": "coefficient"}))
         tables.append(Table("Table 4. Leontief inverse L = (I − A)⁻¹", r.L, formats={"*": "coefficient"}))
@@ -45,9 +46,19 @@ def build_leontief(ctx: Context) -> list[ResultSheet]:
     by_region = r.multipliers.groupby(level="region", sort=False).mean()
     by_region.columns = ["mean output multiplier", "mean own-region part", "mean spill-over part"]
     tables.insert(1, Table("Table 1b. Mean output multipliers by region", by_region, formats={"*": "multiplier"}))
-    charts = [Chart("Mean output multipliers: own region vs spill-over", 1,
-                    ["mean own-region part", "mean spill-over part"], kind="column_clustered")]
-    return [ResultSheet("Leontief", "leontief", h["title"], h["subtitle"], tables, notes, charts, meta=h["meta"])]
+    charts = [Chart("Mean output multipliers: own region and spill-over", 1,
+                    ["mean own-region part", "mean spill-over part"], kind="column_stacked",
+                    x_title="region", y_title=f"output per unit of final demand ({money} per {money})")]
+    om = r.multipliers["total"]
+    key = [("mean output multiplier", float(om.mean()), f"{money} per {money}"),
+           (f"largest output multiplier: {' | '.join(map(str, om.idxmax()))}", float(om.max()),
+            f"{money} per {money}")]
+    for name in t.satellites:
+        mu = r.emission_multipliers[name]
+        key.append((f"largest {name} multiplier μ: {' | '.join(map(str, mu.idxmax()))}", float(mu.max()),
+                    r.units[name]))
+    return [ResultSheet("Leontief", "leontief", h["title"], h["subtitle"], tables, notes, charts, meta=h["meta"],
+                        kind="result", source=ctx.source.description, key_figures=key)]
 
 
 @register("leontief", label="Leontief", group="Table", image="FunctionWizard",

@@ -78,8 +78,12 @@ def build_series(ctx: Context) -> list[ResultSheet]:
     wide.columns.name = None
     pba, cba = series_wide(tidy, "pba"), series_wide(tidy, "cba")
     for frame in (pba, cba):
-        frame.index = [str(y) for y in frame.index]
         frame.index.name = "year"
+    # chart categories are the tables' names: a numeric first column would be read as a series by Excel
+    label = {k: n for k, n in zip(tables, names)}
+    chart_data = [f.rename(index=lambda k: label.get(k, str(k))) for f in (pba, cba)]
+    for f in chart_data:
+        f.index.name = "table"
     tables_out = [
         Table(f"Table 1. {sat} accounts and embodied trade by region and year ({unit}, output in {money})", wide,
               formats={"*": "emissions", f"intensity ({unit} per {money})": "intensity"},
@@ -88,9 +92,11 @@ def build_series(ctx: Context) -> list[ResultSheet]:
         Table(f"Table 3. Consumption-based {sat} by year ({unit})", cba, formats={"*": "emissions"}),
     ]
     charts = [Chart(f"Production-based {sat} by region over the years ({unit})", 1, list(pba.columns),
-                    kind="line_markers", x_title="year", y_title=f"PBA ({unit})", plot_by="columns"),
+                    kind="line_markers", x_title="table (year)", y_title=f"PBA ({unit})", plot_by="columns",
+                    data=chart_data[0]),
               Chart(f"Consumption-based {sat} by region over the years ({unit})", 2, list(cba.columns),
-                    kind="line_markers", x_title="year", y_title=f"CBA ({unit})", plot_by="columns")]
+                    kind="line_markers", x_title="table (year)", y_title=f"CBA ({unit})", plot_by="columns",
+                    data=chart_data[1])]
     h = header(ctx, "Series", "series", satellite=sat, source=", ".join(names))
     h["subtitle"] = h["subtitle"].replace(f"source: {ctx.source.description}", f"tables: {', '.join(names)}")
     notes = h["notes"] + [f"Tables: {', '.join(f'{k} = {n!r}' for k, n in zip(tables, names))}; computed on {where}."]

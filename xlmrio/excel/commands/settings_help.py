@@ -52,18 +52,32 @@ def build_help() -> list[ResultSheet]:
 
     cmds = pd.DataFrame([(c.label, c.group, c.help) for c in commands()], columns=["button", "ribbon group", "what it does"],
                         index=pd.Index([c.name for c in commands()], name="command"))
-    opts = pd.DataFrame([(str(o.default) if o.default not in ("", None) else "", ", ".join(o.choices), o.help)
+    opts = pd.DataFrame([(_default_cell(o), ", ".join(o.choices), o.help)
                          for o in st.OPTIONS], columns=["default", "allowed values", "description"],
                         index=pd.Index([o.name for o in st.OPTIONS], name="option"))
     return [ResultSheet("xlmrio help", "help", "xlmrio: commands and options",
                         "Every command reads the table named in the Settings sheet and writes its own result sheets; "
                         "inputs are never changed", [
                             Table("Commands", cmds, formats={"*": "text"}),
-                            Table("Options of the Settings sheet", opts, formats={"*": "text"}),
+                            Table("Options of the Settings sheet", opts, formats={"*": "text", "default": "general"}),
                         ], ["Without Excel: xlmrio run WORKBOOK COMMAND [--option value ...]; xlmrio --help.",
                             "Input layout: workbook_templates/xlmrio_input_template.xlsx; the filled example "
                             "xlmrio_input_example.xlsx; the Update table constraints: "
-                            "xlmrio_constraints_template.xlsx."], meta=meta_line("help"))]
+                            "xlmrio_constraints_template.xlsx.",
+                            "Formulas, notation and references: the sheet Methods, written with the results of any "
+                            "command."], meta=meta_line("help"), kind="result", source="xlmrio's command registry",
+                        key_figures=[("commands", len(cmds), ""), ("options", len(opts), "")])]
+
+
+def _default_cell(o: st.Option):
+    """An option's default as a cell value: numbers stay numbers, yes/no for switches, '' for none."""
+    if o.default in ("", None):
+        return ""
+    if o.kind == "bool":
+        return "yes" if o.default else "no"
+    if isinstance(o.default, (int, float)):
+        return o.default
+    return str(o.default)
 
 
 @register("help", label="Help", group="Settings/Help", image="Help",

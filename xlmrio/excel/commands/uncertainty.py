@@ -11,7 +11,7 @@ from .. import settings as st
 from .context import Context, finish, header, open_context, satellite_of
 
 _MEASURE = {"pba": "PBA", "cba": "CBA", "nei": "NEI"}
-_STAT = {"mean": "mean", "sd": "sd", "p2.5": "2.5 %", "p50": "median", "p97.5": "97.5 %"}
+_STAT = {"mean": "mean", "sd": "sd", "p2.5": "2.5th percentile", "p50": "median", "p97.5": "97.5th percentile"}
 
 
 def progress_line(done: int, total: int, elapsed: float, what: str = "draws") -> str:
@@ -57,13 +57,13 @@ def build_uncertainty(ctx: Context) -> list[ResultSheet]:
     prob = r.p_orientation.join(r.p_net_exporter)
     prob = prob[["orientation", "P(PBA > CBA)", "P(production)", "P(consumption)", "P(class holds)"]]
     prob = prob.rename(columns={"orientation": f"orientation ({r.basis} basis, point estimate)"})
-    sh = r.share_summary.rename({"p2.5": "2.5 %", "p50": "median", "p97.5": "97.5 %",
+    sh = r.share_summary.rename({"p2.5": "2.5th percentile", "p50": "median", "p97.5": "97.5th percentile",
                                  "point": "point estimate"}).to_frame("inefficient-flow share")
     sh.index.name = "statistic"
     tables = [
         Table(f"Table 1. {sat} accounts by region: point estimate and Monte Carlo distribution over {r.draws} draws "
               f"({unit})", tab, formats={"*": "emissions"},
-              reading="Read the 2.5 % and 97.5 % columns as the 95 % interval of each account."),
+              reading="Read the 2.5th and 97.5th percentile columns as the 95 % interval of each account."),
         Table("Table 2. How sure is the production/consumption classification? Share of draws", prob,
               formats={"*": "share", f"orientation ({r.basis} basis, point estimate)": "text"},
               reading="P(class holds) is the share of draws in which the region keeps its point-estimate class."),
@@ -73,8 +73,8 @@ def build_uncertainty(ctx: Context) -> list[ResultSheet]:
     regions = list(t.regions)
     charts = []
     for meas in ("cba", "pba"):
-        data = pd.DataFrame({"2.5 %": summ[(meas, "p2.5")], "median": summ[(meas, "p50")],
-                             "97.5 %": summ[(meas, "p97.5")]})
+        data = pd.DataFrame({"2.5th percentile": summ[(meas, "p2.5")], "median": summ[(meas, "p50")],
+                             "97.5th percentile": summ[(meas, "p97.5")]})
         data.index.name = "region"
         charts.append(Chart(f"{_MEASURE[meas]} by region: median and 95 % interval ({unit})", 0,
                             list(data.columns), data=data, rows=regions, x_title="region",
@@ -87,7 +87,7 @@ def build_uncertainty(ctx: Context) -> list[ResultSheet]:
         f"Relative standard deviation: {rsd_txt}; mean over the non-zero cells: Z {r.rsd['Z']:.1%}, "
         f"Y {r.rsd['Y']:.1%}, satellite {r.rsd['satellite']:.1%}.",
         f"Seed {r.seed}; rebalancing: {r.rebalance}; computed on {where}.",
-        "The charts show the 2.5 %, median and 97.5 % of each account side by side (the chart engine draws no "
+        "The charts show the 2.5th percentile, median and 97.5th percentile of each account side by side (the chart engine draws no "
         "error bars); Table 1 holds the same numbers.",
     ]
     return [ResultSheet("Uncertainty", "uncertainty", h["title"], h["subtitle"], tables, notes, charts,

@@ -10,7 +10,7 @@ from ...errors import WorkbookError
 from .. import settings as st
 from ..reader import read_table
 from ..registry import register
-from ..report import ResultSheet, Table
+from ..report import Chart, ResultSheet, Table
 from .aggregate import table_sheets
 from .context import Context, finish, header, open_context
 
@@ -46,6 +46,7 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
         raise WorkbookError("no target information: fill in 'Known totals', 'Known cells', 'Aggregates' or "
                             "'Coefficient bounds', or name a table sheet in the option targets_from", cname, "A1")
     method = opts["method"]
+    money = prior.monetary_unit or "money units"
     ctx.step(f"updating {prior_src.description} with {method.upper()} ({len(totals)} known totals, "
              f"{len(aggs)} aggregates, {len(cons.coefficient_bounds)} coefficient bounds)")
     diag = []
@@ -58,17 +59,22 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
                     eps_abs=float(opts["eps_abs"]), solver=opts["solver"], elastic=opts["elastic"] == "yes",
                     time_limit=float(opts["time_limit"]) if opts["time_limit"] not in ("", None) else None)
         new = res.table
-        money = prior.monetary_unit or "money units"
-        rho_txt = (f"{res.rho:.6g} ({res.rho:.1%} of the prior value)" if opts["rmax_mode"] == "relative"
-                   else f"{res.rho:,.6g} {money}")
-        obj_txt = (f"{res.objective:,.6g} {money} (total absolute deviation)" if opts["objective"] == "absolute"
-                   else f"{res.objective:.6g} (sum of relative deviations)")
-        diag = [("method", "ANAIS (two-stage LP)"), ("solver", res.solver), ("status", res.status),
-                ("ρ*: largest deviation (stage 1)", rho_txt), ("stage-2 objective", obj_txt),
-                ("largest realised deviation", f"{res.rho_realised:.6g}"), ("time", f"{res.seconds:.1f} s"),
-                ("rmax mode / objective", f"{opts['rmax_mode']} / {opts['objective']}"),
-                ("prior scaling", opts["prior_scaling"]),
-                ("cells / free cells", f"{res.size.get('cells', '')} / {res.size.get('free_cells', '')}")]
+        rel = opts["rmax_mode"] == "relative"
+        diag = [("method", "ANAIS (two-stage LP)", ""), ("solver", res.solver, ""), ("status", res.status, ""),
+                ("ρ*: largest deviation (stage 1)", float(res.rho),
+                 f"ratio to the prior value: cells move by at most {res.rho:.1%} of their prior value" if rel
+                 else f"{money} (rmax mode absolute)"),
+                ("stage-2 objective", float(res.objective),
+                 f"{money}: total absolute deviation from the prior" if opts["objective"] == "absolute"
+                 else "sum of relative deviations (ratios)"),
+                ("largest realised deviation", float(res.rho_realised), "ratio to the prior value"),
+                ("time", round(float(res.seconds), 1), "s (wall clock)"),
+                ("rmax mode", opts["rmax_mode"], ""), ("objective", opts["objective"], ""),
+                ("prior scaling", opts["prior_scaling"],
+                 "prior columns scaled to the target totals before measuring deviations"
+                 if opts["prior_scaling"] == "columns" else "deviations measured from the prior as it is"),
+                ("cells", _int(res.size.get("cells")), "cells of Z, Y and V"),
+                ("free cells", _int(res.size.get("free_cells")), "cells the LP may change")]
     else:
         if target_src is None:
             raise WorkbookError(f"{method.upper()} needs complete margins: name a table sheet in the option "
@@ -82,25 +88,37 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
                                 f"cannot use the section(s) {', '.join(unused)}; set method to anais, or clear "
                                 "those sections", cname, "A1")
         new, info = biproportional(prior, target_src.table, method)
-        diag = [("method", f"{method.upper()} on Z with the target's intermediate row and column totals; final "
-                           "demand rows scaled to the target's row sums; primary inputs from the target"),
-                ("iterations", info.iterations), ("final residual", info.eps)]
+        diag = [("method", method.upper(), "Z balanced to the target's intermediate row and column totals; final "
+                                           "demand rows scaled to the target's row sums; primary inputs from the "
+                                           "target (sheet Methods, §5.4–5.6)"),
+                ("iterations", int(info.iterations), ""),
+                ("final residual", float(info.eps), "largest relative margin residual")]
     name = f"{(prior_src.sheet or prior.name)[:20]} updated"[:31]
     new = new.replace(name=name, monetary_unit=prior.monetary_unit)
     ctx.step("checking the updated table")
     rep = new.validate(rtol=1e-6, raise_on_error=False)
-    diag.append(("updated table balances (rtol 1e-6)", "yes" if not [f for f in rep.warnings if "balance" in f.what]
-                 else "no"))
-    tables = [Table("Table 1. Solution summary", pd.DataFrame({"value": [v for _, v in diag]},
-                                                              index=pd.Index([k for k, _ in diag], name="item")),
-                    formats={"value": "general"})]
+    diag.append(("updated table balances", "yes" if not [f for f in rep.warnings if "balance" in f.what]
+                 else "no", "row and column identities within rtol 1e-6"))
+    if prior.satellites:
+        new = new.replace(satellites=carry_satellites(prior, new))
+    summary = pd.DataFrame({"value": [v for _, v, _ in diag], "unit / explanation": [u for _, _, u in diag]},
+                           index=pd.Index([k for k, _, _ in diag], name="item"))
+    tables = [Table("Table 1. Solution summary", summary, formats={"value": "general", "unit / explanation": "text"})]
+    key = [("updating method", method.upper(), "")]
     if method == "anais":
-        dev = res.deviations.copy()
-        dev.index = pd.Index([f"#{k}" for k in range(1, len(dev) + 1)], name="rank")
+        key.append(("ρ* (largest relative deviation)" if opts["rmax_mode"] == "relative" else "ρ* (largest deviation)",
+                    float(res.rho), "ratio" if opts["rmax_mode"] == "relative" else money))
+    if method == "anais":
+        dev = res.deviations.copy().rename(columns={"prior": f"prior ({money})", "value": f"updated ({money})",
+                                                    "abs_deviation": f"absolute deviation ({money})",
+                                                    "rel_deviation": "relative deviation (ratio)"})
+        dev.index = pd.RangeIndex(1, len(dev) + 1, name="rank")
         scaled = " (prior after column scaling to the target totals)" if opts["prior_scaling"] == "columns" else ""
         tables.append(Table(f"Table 2. Largest realised deviations from the prior{scaled}", dev,
-                            formats={"prior": "money", "value": "money", "abs_deviation": "money",
-                                     "rel_deviation": "share", "block": "text", "row": "text", "column": "text"}))
+                            formats={"*": "money", "relative deviation (ratio)": "ratio", "block": "text",
+                                     "row": "text", "column": "text"},
+                            reading="Relative deviation 1.5 = the cell is 150 % above (or below) its prior value; "
+                                    "many cells sit exactly at ρ*, the bound of stage 1."))
         if len(res.binding):
             tables.append(Table("Table 3. Binding coefficient bounds", res.binding.set_index(res.binding.columns[0]),
                                 formats={"*": "coefficient"}))
@@ -108,24 +126,77 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
             tables.append(Table("Table 4. Soft aggregates", res.soft.set_index(res.soft.columns[0]),
                                 formats={"*": "money", "rel_deviation": "share"}))
     compare_name = opts.get("compare_with")
+    charts = []
     if compare_name:
         ctx.step(f"comparing with {compare_name}")
         ref = read_table(book, {**s, "table": compare_name, "table_file": ""}).table
-        tables.append(Table(f"Accuracy against '{compare_name}' (WAPE in %, METHODS §5.3)",
-                            _accuracy(prior, new, ref, method), formats={"*": "ratio"},
+        acc = _accuracy(prior, new, ref, method)
+        tables.append(Table(f"Table {len(tables) + 1}. Accuracy against '{compare_name}' "
+                            "(WAPE in %, lower is better; sheet Methods, §5.7)", acc, formats={"*": "ratio"},
                             note="Every method gets the same information: total outputs, final-demand row sums and "
                                  "primary inputs of the target year. 'keep coefficients' = A of the prior with the "
-                                 "target x."))
+                                 "target x (sheet Methods, §5.8).",
+                            reading=accuracy_reading(acc, method.upper())))
+        charts.append(Chart(f"Accuracy of the updated table against '{compare_name}' (WAPE, %)", len(tables) - 1,
+                            ["WAPE of Z (%)", "WAPE of L (%)"], kind="column_clustered",
+                            x_title="updating method", y_title="WAPE against the true table (%)"))
+        key.append((f"WAPE of Z against '{compare_name}'", float(acc.loc[method.upper(), "WAPE of Z (%)"]), "%"))
     h = header(ctx, "Update", "update", method=method.upper(),
                 method_line=("ANAIS: stage 1 minimises the largest relative deviation ρ from the prior, stage 2 the "
-                             "total deviation with ρ held (METHODS §4)") if method == "anais" else
-                f"{method.upper()}: biproportional balancing to the target margins (METHODS §5)")
-    notes = [f"The updated table is on sheet '{name}' in xlmrio's input layout, so every command can read it "
-             "(set the option table to that sheet).",
-             "Satellite accounts are not carried over: they belong to the prior year."]
-    sheets = [ResultSheet("Update", "update", h["title"], h["subtitle"], tables, notes, meta=h["meta"])]
+                             "total deviation with ρ held (sheet Methods, §5.1–5.3)") if method == "anais" else
+                f"{method.upper()}: biproportional balancing to the target margins (sheet Methods, §5.4–5.6)")
+    notes = [f"The updated table is on sheet '{name}' in xlmrio's input layout: set the option table to '{name}' "
+             "to run any command on it."]
+    if prior.satellites:
+        notes.append(f"Its satellites (sheet '{(name + ' satellites')[:31]}') are NOT target-year data: they are the prior "
+                     "year's emission intensities times the updated output (and direct final-demand emissions per "
+                     "unit of final demand times the updated final demand), sheet Methods, §5.9. Replace them with "
+                     "target-year emissions when you have them.")
+    else:
+        notes.append("The prior has no satellite accounts, so the updated table has none: add a sheet "
+                     f"'{name} satellites' before running accounts, flows or efficiency on it.")
+    sheets = [ResultSheet("Update", "update", h["title"], h["subtitle"], tables, notes, charts, meta=h["meta"],
+                          kind="result", source=prior_src.description, key_figures=key)]
     return sheets + table_sheets(name, "update", {**h, "title": f"Updated table ({method.upper()}) from "
-                                                             f"{prior_src.description}", "notes": []}, new)
+                                                             f"{prior_src.description}", "notes": []}, new, source=prior_src.description,
+                                 satellite_title=f"Satellites of {name}: prior-year intensities × updated output "
+                                                 "(not target-year data; sheet Methods, §5.9)")
+
+
+def _int(v) -> int | str:
+    return int(v) if v not in (None, "") else ""
+
+
+def carry_satellites(prior: MRIOTable, new: MRIOTable) -> dict:
+    """Satellites of an updated table from the prior's: intensities ``g⁰ ⊘ x⁰`` times the new output, and direct
+    final-demand emissions per unit of their final-demand column times the new column total (0 where the prior
+    level is 0). Units are kept."""
+    out = {}
+    y0, y1 = prior.Y.sum(axis=0), new.Y.sum(axis=0)
+    for k, sat in prior.satellites.items():
+        e = np.divide(sat.values, prior.x, out=np.zeros_like(prior.x, dtype=float), where=prior.x != 0)
+        hh = None
+        if sat.hh is not None:
+            h = np.divide(sat.hh, y0, out=np.zeros_like(y0, dtype=float), where=y0 != 0)
+            hh = h * y1
+        out[k] = (e * new.x, sat.unit, hh)
+    return out
+
+
+def accuracy_reading(acc: pd.DataFrame, method: str) -> str:
+    """One plain line: which method the accuracy table favours, and by how much."""
+    z, lcol = "WAPE of Z (%)", "WAPE of L (%)"
+    best_z, best_l = acc[z].idxmin(), acc[lcol].idxmin()
+    ties = [m for m in acc.index if m != best_z and abs(acc.loc[m, z] - acc.loc[best_z, z]) <= 1e-9]
+    best_txt = " and ".join([best_z] + ties)
+    txt = (f"The table favours {best_txt}: lowest WAPE of Z ({acc.loc[best_z, z]:.1f} %)"
+           + (f" and of L ({acc.loc[best_l, lcol]:.1f} %)" if best_l in [best_z] + ties else
+              f"; lowest WAPE of L: {best_l} ({acc.loc[best_l, lcol]:.1f} %)"))
+    if method not in [best_z] + ties:
+        txt += (f"; {method} is {acc.loc[method, z] - acc.loc[best_z, z]:.1f} points above on Z. With complete "
+                "target margins RAS/GRAS use exactly this information, while ANAIS is built for partial or "
+                "uncertain information")
+    return txt + "."
 
 
 def _reference_regions(book, s: dict, cons, cname: str, prior: MRIOTable):
