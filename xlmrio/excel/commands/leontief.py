@@ -33,9 +33,6 @@ def build_leontief(ctx: Context) -> list[ResultSheet]:
     tables = [Table(f"Table 1. Multipliers by region-sector ({money} per {money}; emissions per {money})", mult,
                     formats=fmts),
               Table("Table 2. Checks (METHODS §2.1)", checks, formats={"value": "residual"})]
-    if t.N <= FULL_MATRIX_LIMIT:
-        tables.append(Table("Table 3. Technical coefficients A = Z x̂⁻¹", r.A, formats={"*": "coefficient"}))
-        tables.append(Table("Table 4. Leontief inverse L = (I − A)⁻¹", r.L, formats={"*": "coefficient"}))
     notes = list(header(ctx, "Leontief", "leontief", satellite=", ".join(t.satellites),
                          unit=", ".join(s.unit for s in t.satellites.values()))["notes"])
     if t.N > FULL_MATRIX_LIMIT:
@@ -47,7 +44,17 @@ def build_leontief(ctx: Context) -> list[ResultSheet]:
     tables.insert(1, Table("Table 1b. Mean output multipliers by region", by_region, formats={"*": "multiplier"}))
     charts = [Chart("Mean output multipliers: own region vs spill-over", 1,
                     ["mean own-region part", "mean spill-over part"], kind="column_clustered")]
-    return [ResultSheet("Leontief", "leontief", h["title"], h["subtitle"], tables, notes, charts, meta=h["meta"])]
+    sheets = [ResultSheet("Leontief", "leontief", h["title"], h["subtitle"], tables, notes, charts, meta=h["meta"],
+                          source=ctx.source.description)]
+    if t.N <= FULL_MATRIX_LIMIT and ctx.settings.get("full_matrices", "sheets") == "sheets":
+        # the full N x N matrices on sheets of their own, so the Leontief sheet prints in a few pages
+        for name, title, m in (("Leontief A", "Technical coefficients A = Z x̂⁻¹", r.A),
+                               ("Leontief L", "Leontief inverse L = (I − A)⁻¹", r.L)):
+            sheets.append(ResultSheet(name, "leontief", f"{title}: {ctx.source.description}", h["subtitle"],
+                                      [Table(f"Table 1. {title} ({money} per {money})", m,
+                                             formats={"*": "coefficient"})],
+                                      meta=h["meta"], kind="table", source=ctx.source.description))
+    return sheets
 
 
 @register("leontief", label="Leontief", group="Table", image="FunctionWizard",
