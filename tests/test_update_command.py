@@ -106,7 +106,7 @@ def test_update_demo_equals_core_and_feeds_other_commands(demo_book):
     assert any(isinstance(v, str) and v.startswith("Accuracy against 'MRIO 2007'") for v in flat)
     assert {"ANAIS", "RAS", "GRAS", "keep coefficients"} <= set(flat)
     # the updated table sheet is a table every command can read
-    assert get("leontief").func(demo_book, table="MRIO 2002 updated") == ["Leontief"]
+    assert get("leontief").func(demo_book, table="MRIO 2002 updated") == ["Leontief", "Leontief A", "Leontief L"]
 
 
 def test_ras_method_hits_the_margins(demo_book):

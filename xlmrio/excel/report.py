@@ -146,6 +146,21 @@ def _cell(v: Any) -> Any:
     return v if isinstance(v, (int, str)) else str(v)
 
 
+def _number_or_text(v: Any) -> Any:
+    """A data cell: text that reads as a number ("1.77", "1e-06", "20") is written as that number, so it
+    sorts, sums and takes the column's format; codes with a leading zero ("01") stay text."""
+    if isinstance(v, str):
+        s = v.strip()
+        if s and not (len(s) > 1 and s[0] == "0" and s[1].isdigit()) and s.lower().lstrip("+-") not in (
+                "nan", "inf", "infinity"):
+            try:
+                f = float(s)
+            except ValueError:
+                return v
+            return int(f) if f.is_integer() and "." not in s and "e" not in s.lower() else f
+    return v
+
+
 def table_cells(t: Table) -> tuple[list[list[Any]], int, int]:
     """Cells of a table: (rows, header rows, label columns)."""
     df = t.frame
@@ -159,7 +174,7 @@ def table_cells(t: Table) -> tuple[list[list[Any]], int, int]:
     rows = []
     for idx, vals in zip(df.index, df.itertuples(index=False, name=None)):
         lab = list(idx) if isinstance(idx, tuple) else [idx]
-        rows.append([_cell(v) for v in lab] + [_cell(v) for v in vals])
+        rows.append([_cell(v) for v in lab] + [_number_or_text(_cell(v)) for v in vals])
     return heads + rows, len(heads), nlab
 
 
@@ -282,7 +297,7 @@ def _plan_table(t: Table, st: dict) -> dict:
         word = max((len(w) for h in heads for w in h.split()), default=0) + 1
         hw = max((len(h) for h in heads), default=0) + 1
         lo, cap = (cw["label"], cw["label_max"]) if j < nlab else (cw["number"], cw["number_max"])
-        widths.append(min(cap, max(lo, dw, word, min(hw, max(dw, 12)))))
+        widths.append(min(cap, max(lo, dw, word, min(hw, max(dw, 10)))))
     return {"table": t, "cells": cells, "nh": nh, "nlab": nlab, "ncols": ncols, "fmts": fmts, "widths": widths}
 
 
@@ -409,10 +424,10 @@ def _print_setup(sheet, info: dict, blocks: list, heights: dict, widths: dict) -
         width = sum(_points(w) for w in [16, 24] + [11] * (ncols - 2))
     scale = min(1.0, pw / width)
     overview = scale < pr["readable_scale"]
-    title_rows = None
+    title_rows = (1, 1)
     breaks: list[int] = []
     if not overview:
-        cap = ph / scale * 0.92
+        cap = ph / scale * 0.97
         h = lambda r1, r2: sum(heights.get(r, LINE_PT) for r in range(r1, r2 + 1))  # noqa: E731
         used, tall = 0.0, None
         for k, (r1, r2, keep) in enumerate(blocks):
@@ -424,10 +439,18 @@ def _print_setup(sheet, info: dict, blocks: list, heights: dict, widths: dict) -
                 tall = (hb, info["header_rows"][r1])
             used = (used + hb) % cap if hb > cap else used + hb
         title_rows = tall[1] if tall else (1, 1)
-    _page_setup(sheet, last, ncols, title_rows, breaks, overview, info["freeze"])
+    note = ""
+    if overview:
+        # A table this wide is unreadable on paper (below the readable scale at one page wide, and
+        # 10-40 pages at a readable one): the printed set holds its title lines and says so.
+        note = (f"&A holds a table of {last} rows x {ncols} columns, too wide to read on paper: only its title "
+                "is printed. Read it on screen, or select a block and print the selection.")
+        last, ncols = min(last, 3), min(ncols, 12)
+    _page_setup(sheet, last, ncols, title_rows, breaks, overview, info["freeze"], note)
 
 
-def _page_setup(sheet, last_row: int, ncols: int, title_rows, breaks: list[int], overview: bool, freeze) -> None:
+def _page_setup(sheet, last_row: int, ncols: int, title_rows, breaks: list[int], overview: bool, freeze,
+                note: str = "") -> None:
     """Apply print and view settings through the openpyxl worksheet or Excel's object model."""
     pr = template("styles")["print"]
     m = pr["margins"]
@@ -441,7 +464,7 @@ def _page_setup(sheet, last_row: int, ncols: int, title_rows, breaks: list[int],
         ps.paperSize = ws.PAPERSIZE_A4 if pr["paper"] == "A4" else ws.PAPERSIZE_LETTER
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ps.fitToWidth = 1
-        ps.fitToHeight = 1 if overview else 0
+        ps.fitToHeight = 0
         ws.page_margins.left, ws.page_margins.right = m["left"], m["right"]
         ws.page_margins.top, ws.page_margins.bottom = m["top"], m["bottom"]
         ws.page_margins.header, ws.page_margins.footer = m["header"], m["footer"]
@@ -453,6 +476,9 @@ def _page_setup(sheet, last_row: int, ncols: int, title_rows, breaks: list[int],
             ws.row_breaks.append(Break(id=r - 1))
         ws.oddFooter.center.text = pr["footer"]
         ws.oddFooter.center.size = 8
+        if note:
+            ws.oddHeader.center.text = note
+            ws.oddHeader.center.size = 9
         if freeze:
             ws.freeze_panes = f"{_col_letter(freeze[1] + 1)}{freeze[0]}"
         return
@@ -462,11 +488,13 @@ def _page_setup(sheet, last_row: int, ncols: int, title_rows, breaks: list[int],
         ps.Orientation = 2  # xlLandscape
         ps.Zoom = False
         ps.FitToPagesWide = 1
-        ps.FitToPagesTall = 1 if overview else False
+        ps.FitToPagesTall = False
         ps.PrintArea = area
         if title_rows:
             ps.PrintTitleRows = f"${title_rows[0]}:${title_rows[1]}"
         ps.CenterFooter = pr["footer"]
+        if note:
+            ps.CenterHeader = note
         for r in breaks:
             api.HPageBreaks.Add(Before=api.Range(f"A{r}"))
     except Exception:  # noqa: BLE001 - macOS AppleScript objects differ; the sheet is still complete
@@ -524,7 +552,8 @@ def print_setup(sheet, last_row: int, ncols: int, header_rows: tuple[int, int] |
     """Page set-up of a sheet xlmrio writes outside :func:`write_results` (the demo's input sheets).
 
     ``freeze`` is (first scrolling row, label columns); ``header_rows`` repeat on every printed page.
-    Sheets too wide to read at one page wide print as a one-page overview (see README, "Printing").
+    Sheets too wide to read at one page wide print only their title lines, with a page header saying
+    so (see README, "Printing").
     """
     widths = widths or {j: sheet.range((1, j)).column_width or 8.43 for j in range(1, ncols + 1)}
     info = {"ncols": ncols, "last_row": last_row, "grid": False, "freeze": freeze,
@@ -590,7 +619,7 @@ def _axis_titles(rs: ResultSheet, ch: Chart, df, cols) -> tuple[str, str]:
     else:
         x = x or str(df.index.name or "category")
         unit = _unit_of(ch.title)
-        y = y or (str(cols[0]) if len(cols) == 1 else ", ".join(map(str, cols))[:60] + (f" ({unit})" if unit else ""))
+        y = y or (str(cols[0]) if len(cols) == 1 else unit or "value")
     return x, y
 
 
