@@ -266,7 +266,7 @@ def _shown_width(v: Any, fmt: str) -> int:
 
 def _lines(text: str, width_chars: float, size: float = 11.0) -> int:
     """Lines a wrapped text takes in a cell *width_chars* wide (word wrap, font *size*)."""
-    per = max(4.0, width_chars * 11.0 / size * 1.05)
+    per = max(4.0, width_chars * 11.0 / size * 1.1)
     n, cur = 1, 0.0
     for word in str(text).split():
         w = len(word) + (1 if cur else 0)
@@ -283,10 +283,17 @@ def _plan_table(t: Table, st: dict) -> dict:
     ncols = max(len(r) for r in cells)
     cells = [r + [None] * (ncols - len(r)) for r in cells]
     fmts: dict[int, str] = {}
+    mixed: dict[tuple[int, int], str] = {}  # (row, col) -> format of a number in a text column
     for j, c in enumerate(t.frame.columns):
         q = t.formats.get(c, t.formats.get(c[-1] if isinstance(c, tuple) else None, t.formats.get("*")))
-        if q and q != "text":
+        if q and q != "text" and number_format(q) != "General":
             fmts[nlab + j] = column_format(q, t.frame.iloc[:, j].tolist())
+        else:  # numbers among text (a 'value' column of a summary): each readable on its own
+            for i in range(nh, len(cells)):
+                v = cells[i][nlab + j]
+                if isinstance(v, (int, float)) and not isinstance(v, bool) and v != 0:
+                    mixed[(i, nlab + j)] = "#,##0" if abs(v) >= 1000 else column_format("money", [v]) \
+                        if abs(v) < 1e-3 else "General"
     cw = st["column_width"]
     widths = []
     for j in range(ncols):
@@ -296,9 +303,12 @@ def _plan_table(t: Table, st: dict) -> dict:
         heads = [str(cells[i][j]) for i in range(nh) if cells[i][j] not in (None, "")]
         word = max((len(w) for h in heads for w in h.split()), default=0) + 1
         hw = max((len(h) for h in heads), default=0) + 1
-        lo, cap = (cw["label"], cw["label_max"]) if j < nlab else (cw["number"], cw["number_max"])
+        text = sum(isinstance(v, str) for v in data) > sum(isinstance(v, (int, float)) for v in data)
+        lo, cap = (cw["label"], cw["label_max"]) if j < nlab else (cw["label"], cw["text_max"]) if text else \
+            (cw["number"], cw["number_max"])
         widths.append(min(cap, max(lo, dw, word, min(hw, max(dw, 10)))))
-    return {"table": t, "cells": cells, "nh": nh, "nlab": nlab, "ncols": ncols, "fmts": fmts, "widths": widths}
+    return {"table": t, "cells": cells, "nh": nh, "nlab": nlab, "ncols": ncols, "fmts": fmts, "widths": widths,
+            "mixed": mixed}
 
 
 def _text_row(sheet, row: int, text: str, spec: dict, ncols: int, width_chars: float) -> float:
@@ -376,14 +386,20 @@ def _write_sheet(sheet, rs: ResultSheet, progress=None) -> dict:
         if nrow:
             for j, fmt in p["fmts"].items():
                 sheet.range((first, j + 1), (first + nrow - 1, j + 1)).number_format = fmt
-            for j in range(nlab):  # long labels wrap instead of being cut by the next column
-                if p["widths"][j] >= cw["label_max"] and any(
-                        len(str(cells[i][j])) > widths[j + 1] for i in range(nh, len(cells))):
+            for (i, j), fmt in p["mixed"].items():
+                if fmt != "General":
+                    sheet.range((row + i, j + 1)).number_format = fmt
+            lines = [1] * nrow
+            for j in range(tc):  # long text wraps in its column instead of being cut by the next one
+                if any(isinstance(cells[i][j], str) and len(cells[i][j]) > widths[j + 1] - 1
+                       for i in range(nh, len(cells))):
                     sheet.range((first, j + 1), (first + nrow - 1, j + 1)).wrap_text = True
                     for i in range(nrow):
-                        n = _lines(str(cells[nh + i][j]), widths[j + 1] - 1)
-                        if n > 1:
-                            sheet.range((first + i, 1)).row_height = heights[first + i] = LINE_PT * n
+                        if isinstance(cells[nh + i][j], str):
+                            lines[i] = max(lines[i], _lines(cells[nh + i][j], widths[j + 1] - 1))
+            for i, n in enumerate(lines):
+                if n > 1:
+                    sheet.range((first + i, 1)).row_height = heights[first + i] = LINE_PT * n
             if t.highlight is not None:
                 hl = t.highlight.reindex(index=t.frame.index, columns=t.frame.columns).fillna(False).to_numpy(bool)
                 for i, j in zip(*np.nonzero(hl)):
@@ -432,13 +448,18 @@ def _print_setup(sheet, info: dict, blocks: list, heights: dict, widths: dict) -
         used, tall = 0.0, None
         for k, (r1, r2, keep) in enumerate(blocks):
             hb = h(r1, r2) + LINE_PT
-            if used and (hb <= cap or used > cap * 0.6) and used + hb > cap:
+            if used > cap * 0.15 and (hb <= cap or used > cap * 0.6) and used + hb > cap:
                 breaks.append(r1)
                 used = 0.0
             if hb > cap and r1 in info["header_rows"] and (tall is None or hb > tall[0]):
-                tall = (hb, info["header_rows"][r1])
+                tall = (hb, info["header_rows"][r1], k)
             used = (used + hb) % cap if hb > cap else used + hb
-        title_rows = tall[1] if tall else (1, 1)
+        # Excel and LibreOffice repeat one block of rows on every page after it: a long table's header
+        # when only notes follow it, else the sheet's title line as a running head
+        # (a table's header above the next table would mislead).
+        starts = set(info["header_rows"]) | {r for _, r in info.get("charts", [])}
+        later = [b for b in blocks[tall[2] + 1:] if b[0] in starts] if tall else []
+        title_rows = tall[1] if tall and not later else (1, 1)
     note = ""
     if overview:
         # A table this wide is unreadable on paper (below the readable scale at one page wide, and
@@ -614,8 +635,9 @@ def _axis_titles(rs: ResultSheet, ch: Chart, df, cols) -> tuple[str, str]:
     """Axis titles: the chart's own, else from the table (index name; the unit in the chart title)."""
     x, y = ch.x_title, ch.y_title
     if ch.kind == "xy_scatter":
-        x = x or str(ch.x_column or "")
-        y = y or (_unit_of(ch.title) or "value")
+        said = ch.title.split(" against ") if " against " in ch.title else None  # "y (unit) against x (unit)"
+        x = x or (said[1] if said else str(ch.x_column or "x"))
+        y = y or (said[0] if said else _unit_of(ch.title) or "value")
     else:
         x = x or str(df.index.name or "category")
         unit = _unit_of(ch.title)
