@@ -51,21 +51,25 @@ def _is_wide(ws) -> bool:
     return ws.print_area.endswith("$3")
 
 
-@pytest.fixture(scope="module")
-def pdf_pages(demo_path, tmp_path_factory) -> list[str]:
+def _render(path: Path, out: Path) -> list[str]:
+    """Text of each page of *path* rendered to PDF by LibreOffice."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None or shutil.which("pdftotext") is None:
         pytest.skip("LibreOffice (soffice) or pdftotext is not installed")
-    out = tmp_path_factory.mktemp("pdf")
-    subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(out), str(demo_path)],
+    subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(out), str(path)],
                    check=True, capture_output=True, timeout=600)
-    pdf = out / "demo.pdf"
+    pdf = out / (path.stem + ".pdf")
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     n = int(re.search(r"Pages:\s+(\d+)", info).group(1))
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     pages = text.split("\f")[:n]
     assert len(pages) == n
     return pages
+
+
+@pytest.fixture(scope="module")
+def pdf_pages(demo_path, tmp_path_factory) -> list[str]:
+    return _render(demo_path, tmp_path_factory.mktemp("pdf"))
 
 
 def _norm(text: str) -> str:
@@ -100,7 +104,7 @@ def test_every_sheet_has_a_footer_on_every_page(pdf_pages, wb):
         assert _pages_of(pdf_pages, name), f"no printed page names sheet {name!r} in its footer"
 
 
-def test_no_result_table_is_split_column_wise(pdf_pages, wb):
+def _assert_tables_whole(pdf_pages, wb) -> int:
     checked = 0
     for name in _result_sheets(wb):
         ws = wb[name]
@@ -117,7 +121,31 @@ def test_no_result_table_is_split_column_wise(pdf_pages, wb):
             assert any(f" {first}" in p and last in p for p in on), \
                 f"{name}: {title[:40]!r} — first column {first!r} and last {last!r} are not on the title's page"
             checked += 1
-    assert checked >= 20
+    return checked
+
+
+def test_no_result_table_is_split_column_wise(pdf_pages, wb):
+    assert _assert_tables_whole(pdf_pages, wb) >= 20
+
+
+def test_the_filled_template_example_renders_with_its_results(tmp_path):
+    from xlmrio.excel.report import templates_dir
+
+    path = tmp_path / "example.xlsx"
+    shutil.copy(templates_dir() / "xlmrio_input_example.xlsx", path)
+    book = xw.Book(str(path))
+    try:
+        for cmd in ("validate", "leontief", "accounts", "flows", "efficiency"):
+            get(cmd).func(book)
+        book.save()
+    finally:
+        book.close()
+    pages = _render(path, tmp_path)
+    wb = openpyxl.load_workbook(path)
+    assert len(pages) <= 25, len(pages)
+    assert _assert_tables_whole(pages, wb) >= 8
+    for name in wb.sheetnames:
+        assert _pages_of(pages, name), name
 
 
 def test_no_chart_is_cut_at_a_page_edge(pdf_pages, wb):

@@ -225,6 +225,13 @@ def write_input_template(path: str | Path, *, filled: bool) -> Path:
     from .commands import write_settings_sheet
 
     write_settings_sheet(book, {"table": "MRIO"})          # every option, descriptions, drop-down lists
+    print_setup(ins, len(lines), 1, freeze=(2, 0))
+    for sheet, head in ((sh, 3), (ss, 1)):
+        last = sheet.used_range.last_cell
+        print_setup(sheet, last.row, last.column, header_rows=(head, head + 1), freeze=(head + 2, 2))
+    print_setup(cs, cs.used_range.last_cell.row, 5, freeze=(2, 1))
+    for sheet in book.sheets:
+        set_tab_color(sheet, "input")
     path = Path(path)
     book.save(str(path))
     book.close()
@@ -250,6 +257,8 @@ def write_constraints_template(path: str | Path) -> Path:
             sh.range((i + 2, 1), (i + 2, 5)).color = template("styles")["header"]["fill"]
     for col, w in zip("ABCDE", (26, 22, 30, 36, 10)):
         sh.range(f"{col}1").column_width = w
+    print_setup(sh, len(rows), 5, freeze=(2, 1))
+    set_tab_color(sh, "input")
     path = Path(path)
     book.save(str(path))
     book.close()
