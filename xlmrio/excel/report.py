@@ -464,8 +464,8 @@ def _print_setup(sheet, info: dict, blocks: list, heights: dict, widths: dict) -
     if overview:
         # A table this wide is unreadable on paper (below the readable scale at one page wide, and
         # 10-40 pages at a readable one): the printed set holds its title lines and says so.
-        note = (f"&A holds a table of {last} rows x {ncols} columns, too wide to read on paper: only its title "
-                "is printed. Read it on screen, or select a block and print the selection.")
+        note = (f"&A holds a table {ncols} columns wide, too wide to read on paper: only its title is printed. "
+                "Read it on screen, or select a block and print the selection.")
         last, ncols = min(last, 3), min(ncols, 12)
     _page_setup(sheet, last, ncols, title_rows, breaks, overview, info["freeze"], note)
 
@@ -667,8 +667,11 @@ def _write_charts(sheet, rs: ResultSheet, row: int, width: float, blocks: list, 
         if len(block) > 1 and len(block[0]) > 1:
             sheet.range((data_row + 1, 2), (data_row + len(block) - 1, len(block[0]))).number_format = fmt
         top = sheet.range((top_row, 1)).top
+        kind = ch.kind
+        if kind.endswith("_clustered") and len(cols) > 4 and len(cols) * (len(block) - 1) > 40:
+            kind = kind.replace("_clustered", "_stacked")  # dozens of thin clustered bars cannot be read
         chart = sheet.charts.add(left=4.0, top=top + 4.0, width=width, height=ch.height)
-        chart.chart_type = ch.kind
+        chart.chart_type = kind
         chart.set_source_data(rng)
         x_title, y_title = _axis_titles(rs, ch, df, cols)
         axis_fmt = "#,##0" if values and max(abs(v) for v in values) >= 100 else "General"
@@ -703,6 +706,7 @@ def _format_chart(chart, title: str, look: dict) -> None:
         c.Axes(2).TickLabels.NumberFormat = look["value_format"]
         if look.get("x_format"):
             c.Axes(1).TickLabels.NumberFormat = look["x_format"]
+            c.Axes(1).TickLabelPosition = -4134
         else:
             c.Axes(1).TickLabelSpacing = 1
             c.Axes(1).TickLabelPosition = -4134  # xlTickLabelPositionLow: clear of negative bars
@@ -870,7 +874,9 @@ def _entry(name: str, rs: ResultSheet, where: dict) -> dict:
     for f in rs.key_figures:
         label, value, unit = (list(f) + ["", "", ""])[:3]
         kf.append([str(label), _cell(value), str(unit or "")])
-    return {"sheet": name, "kind": rs.kind, "command": rs.command, "title": rs.title, "source": rs.source,
+    source = rs.source or next((p.split(":", 1)[1].strip() for p in rs.subtitle.split(" · ")
+                                if p.startswith("source:")), "")
+    return {"sheet": name, "kind": rs.kind, "command": rs.command, "title": rs.title, "source": source,
             "time": _dt.datetime.now().strftime("%Y-%m-%d %H:%M"), "tables": where["tables"],
             "charts": where["charts"], "key_figures": kf, "regions": regions, "sectors": sectors}
 
@@ -958,6 +964,7 @@ def _write_contents(sheet, ours: list[str], others: list[str], entries: dict) ->
             sheet.range((row, 2)).value = [[e.get("title", ""), e.get("command", ""), e.get("time", ""),
                                             e.get("source", "")]]
             sheet.range((row, 1)).font.bold = True
+            sheet.range((row, 1), (row, 5)).vertical_alignment = "top"
             sheet.range((row, 2)).wrap_text = True
             sheet.range((row, 5)).wrap_text = True
             n_lines = max(_lines(e.get("title", ""), 61), _lines(e.get("source", ""), 45))

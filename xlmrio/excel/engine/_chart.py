@@ -115,6 +115,9 @@ def _apply_look(chart, kind: str, look: dict) -> None:
         chart.y_axis.numFmt = NumFmt(formatCode=look["value_format"], sourceLinked=False)
     if scatter and look.get("x_format"):
         chart.x_axis.numFmt = NumFmt(formatCode=look["x_format"], sourceLinked=False)
+    if scatter:
+        chart.x_axis.tickLblPos = "low"   # x tick labels below the plot, not across negative values
+        chart.y_axis.tickLblPos = "low"
     if isinstance(chart, BarChart):
         chart.x_axis.tickLblSkip = 1      # every category label, not every second one
         chart.x_axis.tickLblPos = "low"   # labels at the low end, clear of negative bars
