@@ -343,3 +343,42 @@ def test_a_failed_contents_write_leaves_the_book_as_it_was(tmp_path, monkeypatch
         assert [s.name for s in book.sheets] == before
     finally:
         book.close()
+
+
+def test_the_writer_renders_the_fields_the_commands_fill_in(tmp_path):
+    """reading, key figures, kind, source, axis titles and stacked kinds of the agreed result model."""
+    import pandas as pd
+
+    from xlmrio.excel.report import Chart, ResultSheet, Table, write_results
+
+    df = pd.DataFrame({"PBA": [1200.0, -35.5, 800.0], "CBA": [900.0, 400.0, 700.0]},
+                      index=pd.Index(["CHN", "OEM", "RoW"], name="region"))
+    rs = ResultSheet("Demo result", "accounts", "A title", "a method · source: sheet 'X'",
+                     [Table("Table 1. Emissions (kt)", df, formats={"*": "emissions"},
+                            reading="CHN emits most; OEM's PBA is negative.")],
+                     charts=[Chart("Emissions (kt)", 0, ["PBA", "CBA"], kind="bar_stacked",
+                                   x_title="region", y_title="emissions (kt CO2)")],
+                     kind="diagnostics", key_figures=[("world PBA", 1964.5, "kt CO2")])
+    book = xw.Book()
+    try:
+        assert write_results(book, [rs]) == ["Demo result"]
+        path = tmp_path / "w.xlsx"
+        book.save(str(path))
+    finally:
+        book.close()
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[0] == "Contents"
+    ws = wb["Demo result"]
+    texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert "CHN emits most; OEM's PBA is negative." in texts
+    assert ws.sheet_properties.tabColor.rgb.endswith("C55A11")  # diagnostics
+    ch = ws._charts[0]
+    assert ch.grouping == "stacked" and ch.type == "bar"
+    assert _text(ch.x_axis.title) == "region" and _text(ch.y_axis.title) == "emissions (kt CO2)"
+    contents = wb["Contents"]
+    rows = [[c.value for c in r] for r in contents.iter_rows(max_col=5)]
+    kf = [r for r in rows if r[1] == "world PBA"]
+    assert kf and kf[0][2] == 1964.5 and kf[0][3] == "kt CO2"
+    assert any(r[0] == "Diagnostics" for r in rows)
+    assert any(r[4] == "sheet 'X'" for r in rows)
+    assert any(r[0] == "OEM" and "Brazil" in str(r[1]) for r in rows)
