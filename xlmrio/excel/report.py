@@ -295,7 +295,7 @@ def _plan_table(t: Table, st: dict) -> dict:
                     mixed[(i, nlab + j)] = "#,##0" if abs(v) >= 1000 else column_format("money", [v]) \
                         if abs(v) < 1e-3 else "General"
     cw = st["column_width"]
-    widths = []
+    widths, kinds = [], []
     for j in range(ncols):
         data = [cells[i][j] for i in range(nh, len(cells))]
         fmt = fmts.get(j, "General")
@@ -307,8 +307,30 @@ def _plan_table(t: Table, st: dict) -> dict:
         lo, cap = (cw["label"], cw["label_max"]) if j < nlab else (cw["label"], cw["text_max"]) if text else \
             (cw["number"], cw["number_max"])
         widths.append(min(cap, max(lo, dw, word, min(hw, max(dw, 10)))))
+        kinds.append("label" if j < nlab else "text" if text else "number")
     return {"table": t, "cells": cells, "nh": nh, "nlab": nlab, "ncols": ncols, "fmts": fmts, "widths": widths,
-            "mixed": mixed}
+            "mixed": mixed, "kinds": kinds}
+
+
+def _stacked_widths(plans: list[dict], cw: dict) -> dict[int, float]:
+    """Column widths of tables stacked in the same columns.
+
+    A column takes the widest need of its tables, except that a text column of one table (e.g. sector
+    names) does not widen the number columns of another beyond ``text_wrap`` characters: its text
+    wraps instead.
+    """
+    need: dict[int, dict[str, float]] = {}
+    for p in plans:
+        for j, (w, k) in enumerate(zip(p["widths"], p["kinds"])):
+            d = need.setdefault(j + 1, {})
+            d[k] = max(d.get(k, 0), w)
+    widths = {}
+    for j, d in need.items():
+        w = max(d.values())
+        if "number" in d and "text" in d and "label" not in d and d["text"] > d["number"]:
+            w = max(d["number"], min(d["text"], cw.get("text_wrap", 16)))
+        widths[j] = w
+    return widths
 
 
 def _text_row(sheet, row: int, text: str, spec: dict, ncols: int, width_chars: float) -> float:
@@ -334,11 +356,7 @@ def _write_sheet(sheet, rs: ResultSheet, progress=None) -> dict:
     st = template("styles")
     cw = st["column_width"]
     plans = [None if t.grid is not None else _plan_table(t, st) for t in rs.tables]
-    widths: dict[int, float] = {}
-    for p in plans:
-        if p is not None:
-            for j, w in enumerate(p["widths"]):
-                widths[j + 1] = max(widths.get(j + 1, 0), w)
+    widths = _stacked_widths([p for p in plans if p is not None], cw)
     grid_cols = max((max(len(r) for r in t.grid) for t in rs.tables if t.grid is not None), default=0)
     ncols = max([len(widths), grid_cols, 1])
     for j, w in widths.items():
