@@ -378,7 +378,7 @@ def _write_sheet(sheet, rs: ResultSheet, progress=None) -> dict:
         top = row
         if t.grid is not None:
             row = write_layout_grid(sheet, row, t.title, t.grid) + 1
-            info["tables"].append((t.title or "table", top))
+            info["tables"].append((f"Table in input layout ({t.title})" if t.title else "Table in input layout", top))
             info["freeze"] = info["freeze"] or (top + (3 if t.title is not None else 0), 2)
             info["header_rows"][top] = (top + (2 if t.title is not None else 0), top + (3 if t.title is not None else 1))
             blocks.append((top, row - 1, False))
@@ -868,13 +868,13 @@ _STORE_COL = 26  # hidden column Z of the Contents sheet: one JSON record per li
 
 def _codes(frames) -> tuple[list[str], list[str]]:
     """Region and sector labels found in index or column levels named like 'region' / 'sector'
-    (a level named like '... group' gives sector groups, listed as ``"<group> (group)"``)."""
+    (a level named like 'sector group' gives groups, listed as ``"<group> (group)"``)."""
     regions, sectors = [], []
     for df in frames:
         for idx in (df.index, df.columns):
             for lvl, nm in enumerate(idx.names):
                 nm = str(nm or "").lower()
-                dest = regions if "region" in nm else sectors if ("sector" in nm or "group" in nm) else None
+                dest = regions if "region" in nm else sectors if "sector" in nm else None
                 if dest is None:
                     continue
                 for v in idx.get_level_values(lvl).unique():
@@ -957,9 +957,9 @@ def _code_descriptions() -> tuple[dict, dict]:
 
 def _write_contents(sheet, ours: list[str], others: list[str], entries: dict) -> None:
     st = template("styles")
-    for j, w in enumerate((30, 62, 12, 17, 46), start=1):
+    for j, w in enumerate((36, 62, 12, 17, 40), start=1):
         sheet.range((1, j)).column_width = w
-    ncols, text_w = 5, 30 + 62 + 12 + 17 + 46
+    ncols, text_w = 5, 36 + 62 + 12 + 17 + 40
     heights = {1: _text_row(sheet, 1, "Contents", st["title"], ncols, text_w)}
     heights[2] = _text_row(sheet, 2, "Sheets written by xlmrio, in tab order; click a name or a table to go there. "
                            "Kept up to date by every command; tab colours: blue results, orange diagnostics, "
@@ -985,7 +985,7 @@ def _write_contents(sheet, ours: list[str], others: list[str], entries: dict) ->
             sheet.range((row, 1), (row, 5)).vertical_alignment = "top"
             sheet.range((row, 2)).wrap_text = True
             sheet.range((row, 5)).wrap_text = True
-            n_lines = max(_lines(e.get("title", ""), 61), _lines(e.get("source", ""), 45))
+            n_lines = max(_lines(e.get("title", ""), 61), _lines(e.get("source", ""), 39))
             if n_lines > 1:
                 sheet.range((row, 1)).row_height = heights[row] = LINE_PT * n_lines
             store.append((row, e))
@@ -1063,4 +1063,4 @@ def _write_contents(sheet, ours: list[str], others: list[str], entries: dict) ->
     except Exception:  # noqa: BLE001
         pass
     info = {"ncols": ncols, "last_row": blocks[-1][1], "grid": False, "freeze": (4, 0), "header_rows": {}}
-    _print_setup(sheet, info, blocks, heights, {1: 30, 2: 62, 3: 12, 4: 17, 5: 46})
+    _print_setup(sheet, info, blocks, heights, {1: 36, 2: 62, 3: 12, 4: 17, 5: 40})
