@@ -177,7 +177,7 @@ def test_every_sheet_xlmrio_writes_has_print_setup_and_frozen_panes(wb):
 
 def test_result_sheets_freeze_the_first_tables_header_and_labels(wb):
     ws = wb["Leontief"]
-    row, title, head = _tables(ws)[0]
+    row = _tables(ws)[0][0]
     col, frow = re.match(r"([A-Z]+)(\d+)", ws.freeze_panes).groups()
     assert int(frow) == row + 2  # title, one header row, then the data scroll
     assert col == "C"            # region and sector labels stay in view
@@ -234,7 +234,7 @@ def test_number_formats_follow_magnitude():
 
 def test_emissions_columns_show_no_pointless_decimal(wb):
     ws = wb["Accounts"]
-    row, title, head = _tables(ws)[0]
+    row = _tables(ws)[0][0]
     fmt = ws.cell(row + 2, 2).number_format
     assert fmt == "#,##0", fmt
 
@@ -290,7 +290,7 @@ def test_contents_is_first_and_links_every_result_sheet(wb):
     links = {c.hyperlink.location for row in ws.iter_rows() for c in row if c.hyperlink is not None}
     for name in _result_sheets(wb):
         assert f"'{name}'!A1" in links, name
-        for row, title, head in _tables(wb[name]):
+        for row, title, _head in _tables(wb[name]):
             if not _is_wide(wb[name]):
                 assert f"'{name}'!A{row}" in links, (name, title)
     text = " ".join(str(c.value) for row in ws.iter_rows() for c in row if isinstance(c.value, str))

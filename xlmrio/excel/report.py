@@ -677,7 +677,7 @@ def _write_charts(sheet, rs: ResultSheet, row: int, width: float, blocks: list, 
     _style(sheet.range((data_row, 1)), template("styles")["note"])
     data_row += 1
     for ch, top_row in zip(rs.charts, starts):
-        df, cols, data, block = _chart_block(rs, ch)
+        df, cols, _, block = _chart_block(rs, ch)
         sheet.range((data_row, 1)).value = block
         rng = sheet.range((data_row, 1), (data_row + len(block) - 1, len(block[0])))
         values = [v for r in block[1:] for v in r[1:] if isinstance(v, (int, float))]

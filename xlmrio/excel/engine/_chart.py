@@ -9,11 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import numbers
 
-from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.chart import AreaChart, BarChart, LineChart, PieChart, ScatterChart, Series
 from openpyxl.chart.data_source import AxDataSource, NumFmt, NumRef, StrRef
 from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.series import SeriesLabel
+from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.drawing.spreadsheet_drawing import AbsoluteAnchor, AnchorMarker, OneCellAnchor, TwoCellAnchor
 from openpyxl.drawing.xdr import XDRPositiveSize2D
 
