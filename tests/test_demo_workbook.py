@@ -16,8 +16,9 @@ from xlmrio.cli import main
 from xlmrio.datasets import demo
 from xlmrio.excel.registry import commands
 
-EXPECTED_SHEETS = ["About", "Settings", "MRIO 2002", "MRIO 2002 satellites", "MRIO 2007", "MRIO 2007 satellites",
-                   "Constraints", "Concordance", "Validate", "Methods", "Leontief", "Accounts", "Flows", "Efficiency",
+EXPECTED_SHEETS = ["Contents", "About", "Settings", "MRIO 2002", "MRIO 2002 satellites", "MRIO 2007",
+                   "MRIO 2007 satellites", "Constraints", "Concordance", "Validate", "Methods", "Leontief", "Leontief A",
+                   "Leontief L", "Accounts", "Flows", "Efficiency",
                    "MRIO 2007 agg", "MRIO 2007 agg satellites", "Transfer & leakage", "Update", "MRIO 2002 updated",
                    "MRIO 2002 updated satellites", "Uncertainty", "Series", "xlmrio help"]
 

@@ -10,7 +10,7 @@ from ..datasets import DEMO_YEARS, demo as demo_table
 from .layout import satellite_grid, table_grid
 from .progress import report
 from .registry import commands
-from .report import template, templates_dir, write_layout_grid
+from .report import print_setup, set_tab_color, template, templates_dir, write_layout_grid
 from .settings import SETTINGS_SHEET, settings_rows
 
 CONCORDANCE_SHEET = "Concordance"
@@ -51,7 +51,10 @@ def write_inputs(book) -> list[str]:
         ["Constraints", "Target information of 'Update table': the 2002 table is updated to the 2007 margins "
                         "and compared with the true 2007 table"],
         [CONCORDANCE_SHEET, "17 demo sectors -> 9 sector groups (Fig. 4 layout of the accounts)"],
-        ["other sheets", "Results written by xlmrio's commands (marked as xlmrio's; a rerun replaces only them)"],
+        ["Contents", "The first sheet: links to every result sheet and table written by xlmrio's commands, when "
+                     "and from what each was computed, key figures, a glossary and the region and sector codes"],
+        ["result sheets", "Written by xlmrio's commands (marked as xlmrio's; a rerun replaces only them). Blue tabs: "
+                          "results; orange: diagnostics; green: tables in input layout; grey: inputs"],
         [None],
         ["Sources", "Timmer, Dietzenbacher, Los, Stehrer & de Vries (2015), An Illustrated User Guide to the World "
                     "Input-Output Database, Review of International Economics 23: 575-605 (WIOD 2013 release)."],
@@ -109,7 +112,29 @@ def write_inputs(book) -> list[str]:
     conc.range("A1:B1").font.bold = True
     conc.range("A1").column_width = 26
     conc.range("B1").column_width = 34
+    _print_inputs(book, names, len(about), len(rows))
     return ["About", SETTINGS_SHEET] + names + ["Constraints", CONCORDANCE_SHEET]
+
+
+def _print_inputs(book, tables: list[str], about_rows: int, settings_rows_: int) -> None:
+    """Grey tabs, frozen headers and a page set-up for the demo's input sheets.
+
+    The tables (179 columns) cannot be read at one page wide: they print as a one-page overview and
+    are meant to be read on screen (select a block and print the selection for a readable excerpt).
+    """
+    print_setup(book.sheets["About"], about_rows, 2, header_rows=(4, 4), freeze=(5, 1))
+    print_setup(book.sheets[SETTINGS_SHEET], settings_rows_, 4, header_rows=(1, 1), freeze=(2, 1))
+    for name in tables:
+        sh = book.sheets[name]
+        sat = name.endswith("satellites")
+        head = 3 if sat else 5
+        last = sh.used_range.last_cell
+        print_setup(sh, last.row, last.column, header_rows=(head, head + 1), freeze=(head + 2, 2))
+    cons = book.sheets["Constraints"]
+    print_setup(cons, cons.used_range.last_cell.row, 5, freeze=(2, 1))
+    print_setup(book.sheets[CONCORDANCE_SHEET], len(nine_groups()), 2, header_rows=(1, 1), freeze=(2, 1))
+    for name in ["About", SETTINGS_SHEET, *tables, "Constraints", CONCORDANCE_SHEET]:
+        set_tab_color(book.sheets[name], "input")
 
 
 def demo_constraints() -> list[list]:
@@ -201,6 +226,13 @@ def write_input_template(path: str | Path, *, filled: bool) -> Path:
     from .commands import write_settings_sheet
 
     write_settings_sheet(book, {"table": "MRIO"})          # every option, descriptions, drop-down lists
+    print_setup(ins, len(lines), 1, freeze=(2, 0))
+    for sheet, head in ((sh, 3), (ss, 1)):
+        last = sheet.used_range.last_cell
+        print_setup(sheet, last.row, last.column, header_rows=(head, head + 1), freeze=(head + 2, 2))
+    print_setup(cs, cs.used_range.last_cell.row, 5, freeze=(2, 1))
+    for sheet in book.sheets:
+        set_tab_color(sheet, "input")
     path = Path(path)
     book.save(str(path))
     book.close()
@@ -226,6 +258,8 @@ def write_constraints_template(path: str | Path) -> Path:
             sh.range((i + 2, 1), (i + 2, 5)).color = template("styles")["header"]["fill"]
     for col, w in zip("ABCDE", (26, 22, 30, 36, 10)):
         sh.range(f"{col}1").column_width = w
+    print_setup(sh, len(rows), 5, freeze=(2, 1))
+    set_tab_color(sh, "input")
     path = Path(path)
     book.save(str(path))
     book.close()

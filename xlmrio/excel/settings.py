@@ -54,6 +54,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("sector_concordance", "", "str", "Sheet with a sector concordance (columns: sector, group) for the "
            "aggregate command and the accounts by sector group"),
     Option("region_concordance", "", "str", "Sheet with a region concordance (columns: region, group)"),
+    Option("full_matrices", "sheets", "choice", "Leontief: write A and L in full on sheets of their own "
+           "('Leontief A', 'Leontief L'; up to 300 region-sectors) or not at all", ("sheets", "no")),
     Option("allow_empty_cells", False, "bool", "Read empty cells in numeric blocks as 0", ("yes", "no")),
     Option("balance_rtol", 1e-6, "float", "Relative tolerance of the row/column balance checks (loosen, e.g. "
            "1e-3, for published rounded tables)"),

@@ -34,9 +34,6 @@ def build_leontief(ctx: Context) -> list[ResultSheet]:
                     formats=fmts),
               Table("Table 2. Checks (sheet Methods, §2.2)", checks, formats={"value": "residual"},
                     reading="Residuals near 0 (e.g. 1E-15) mean L solves the model to machine precision.")]
-    if t.N <= FULL_MATRIX_LIMIT:
-        tables.append(Table("Table 3. Technical coefficients A = Z x̂⁻¹", r.A, formats={"*": "coefficient"}))
-        tables.append(Table("Table 4. Leontief inverse L = (I − A)⁻¹", r.L, formats={"*": "coefficient"}))
     notes = list(header(ctx, "Leontief", "leontief", satellite=", ".join(t.satellites),
                          unit=", ".join(s.unit for s in t.satellites.values()))["notes"])
     if t.N > FULL_MATRIX_LIMIT:
@@ -57,8 +54,17 @@ def build_leontief(ctx: Context) -> list[ResultSheet]:
         mu = r.emission_multipliers[name]
         key.append((f"largest {name} multiplier μ: {' | '.join(map(str, mu.idxmax()))}", float(mu.max()),
                     r.units[name]))
-    return [ResultSheet("Leontief", "leontief", h["title"], h["subtitle"], tables, notes, charts, meta=h["meta"],
-                        kind="result", source=ctx.source.description, key_figures=key)]
+    sheets = [ResultSheet("Leontief", "leontief", h["title"], h["subtitle"], tables, notes, charts, meta=h["meta"],
+                          kind="result", source=ctx.source.description, key_figures=key)]
+    if t.N <= FULL_MATRIX_LIMIT and ctx.settings.get("full_matrices", "sheets") == "sheets":
+        # the full N x N matrices on sheets of their own, so the Leontief sheet prints in a few pages
+        for name, title, m in (("Leontief A", "Technical coefficients A = Z x̂⁻¹", r.A),
+                               ("Leontief L", "Leontief inverse L = (I − A)⁻¹", r.L)):
+            sheets.append(ResultSheet(name, "leontief", f"{title}: {ctx.source.description}", h["subtitle"],
+                                      [Table(f"Table 1. {title} ({money} per {money})", m,
+                                             formats={"*": "coefficient"})],
+                                      meta=h["meta"], kind="table", source=ctx.source.description))
+    return sheets
 
 
 @register("leontief", label="Leontief", group="Table", image="FunctionWizard",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pandas as pd
 
 from ...errors import OptionError
 from ..reader import SKIP_SHEETS, _is_result, _looks_like_table, read_table, sheet_grid

@@ -38,6 +38,10 @@ def write_settings_sheet(book, values: dict | None = None) -> str:
     for k, o in todo:
         if o.choices:
             add_list_validation(sheet, f"B{k + 2}", list(o.choices))
+    if start == 2:  # a new sheet: frozen header, landscape page set-up
+        from ..report import print_setup
+
+        print_setup(sheet, len(rows), 4, header_rows=(1, 1), freeze=(2, 1))
     return sheet.name
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import numbers
 
-from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.chart import AreaChart, BarChart, LineChart, PieChart, ScatterChart, Series
-from openpyxl.chart.data_source import AxDataSource, NumRef, StrRef
+from openpyxl.chart.data_source import AxDataSource, NumFmt, NumRef, StrRef
+from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.series import SeriesLabel
+from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.drawing.spreadsheet_drawing import AbsoluteAnchor, AnchorMarker, OneCellAnchor, TwoCellAnchor
 from openpyxl.drawing.xdr import XDRPositiveSize2D
 
@@ -82,6 +83,8 @@ def build_chart(spec: dict):
         _add_series(chart, kind, src, spec.get("plot_by"), spec.get("x_values"))
     if spec.get("title") is not None:
         chart.title = spec["title"]
+    if spec.get("look"):
+        _apply_look(chart, kind, spec["look"])
     ws = spec["sheet"].ws
     c, xoff, r, yoff = locate_point(ws, spec["left"], spec["top"])
     chart.anchor = OneCellAnchor(
@@ -94,6 +97,49 @@ def build_chart(spec: dict):
 
 
 _PALETTE = ("4472C4", "ED7D31", "A5A5A5", "FFC000", "5B9BD5", "70AD47")
+
+
+def _apply_look(chart, kind: str, look: dict) -> None:
+    """Reader-facing details of a chart recipe's ``look``: axis titles, tick-label number formats,
+    series colours, point labels (series names) and legend.
+
+    Keys: ``x_title``, ``y_title``, ``value_format`` (value axis), ``x_format`` (scatter x axis),
+    ``palette`` (hex RGB list, cycled), ``label_points`` (bool), ``legend`` (bool).
+    """
+    scatter = kind.startswith("xy_scatter")
+    if look.get("x_title"):
+        chart.x_axis.title = look["x_title"]
+    if look.get("y_title"):
+        chart.y_axis.title = look["y_title"]
+    if look.get("value_format"):
+        chart.y_axis.numFmt = NumFmt(formatCode=look["value_format"], sourceLinked=False)
+    if scatter and look.get("x_format"):
+        chart.x_axis.numFmt = NumFmt(formatCode=look["x_format"], sourceLinked=False)
+    if scatter:
+        chart.x_axis.tickLblPos = "low"   # x tick labels below the plot, not across negative values
+        chart.y_axis.tickLblPos = "low"
+    if isinstance(chart, BarChart):
+        chart.x_axis.tickLblSkip = 1      # every category label, not every second one
+        chart.x_axis.tickLblPos = "low"   # labels at the low end, clear of negative bars
+        chart.gapWidth = 60
+    palette = look.get("palette") or ()
+    for k, s in enumerate(chart.series):
+        if palette:
+            color = palette[k % len(palette)]
+            if scatter:
+                s.marker.graphicalProperties = GraphicalProperties(solidFill=color)
+                s.marker.graphicalProperties.line.solidFill = color
+            elif isinstance(chart, (BarChart, AreaChart, PieChart)):
+                s.graphicalProperties = GraphicalProperties(solidFill=color)
+            else:
+                s.graphicalProperties.line.solidFill = color
+        if look.get("label_points"):
+            s.dLbls = DataLabelList(showSerName=True, showVal=False, showCatName=False, showLegendKey=False,
+                                    showPercent=False, dLblPos="r")
+    if look.get("legend", True) is False:
+        chart.legend = None
+    elif chart.legend is not None:
+        chart.legend.position = "b"
 
 
 def _add_series(chart, kind: str, src: Range, plot_by: str | None, x_values: Range | None) -> None:
