@@ -305,7 +305,9 @@ def _plan_table(t: Table, st: dict) -> dict:
         word = max((len(w) for h in heads for w in h.split()), default=0) + 1
         hw = max((len(h) for h in heads), default=0) + 1
         text = sum(isinstance(v, str) for v in data) > sum(isinstance(v, (int, float)) for v in data)
-        lo, cap = (cw["label"], cw["label_max"]) if j < nlab else (cw["label"], cw["text_max"]) if text else \
+        # prose tables (a few text columns: methods, help) get wide columns instead of tall wrapped rows
+        text_cap = cw.get("prose_max", 60) if ncols <= 4 else cw["text_max"]
+        lo, cap = (cw["label"], cw["label_max"]) if j < nlab else (cw["label"], text_cap) if text else \
             (cw["number"], cw["number_max"])
         widths.append(min(cap, max(lo, dw, word, min(hw, max(dw, 10)))))
         kinds.append("label" if j < nlab else "text" if text else "number")
