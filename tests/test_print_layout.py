@@ -142,7 +142,8 @@ def test_the_filled_template_example_renders_with_its_results(tmp_path):
         book.close()
     pages = _render(path, tmp_path)
     wb = openpyxl.load_workbook(path)
-    assert len(pages) <= 25, len(pages)
+    # 5 commands, their charts, the Methods sheet (7 pages) and Contents: measured 34 pages
+    assert len(pages) <= 36, len(pages)
     assert _assert_tables_whole(pages, wb) >= 8
     for name in wb.sheetnames:
         assert _pages_of(pages, name), name
@@ -313,15 +314,19 @@ def _small_book(tmp_path, extra_sheet: str | None = None):
 def test_contents_is_kept_up_to_date_and_never_overwrites_a_users_sheet(tmp_path):
     book = _small_book(tmp_path, extra_sheet="Contents")
     try:
+        def links():
+            ws = book.sheets["Contents (2)"].api
+            return [c.hyperlink.location for row in ws.iter_rows() for c in row if c.hyperlink is not None]
+
         get("accounts").func(book)
+        first = links().count("'Accounts'!A1")  # the sheet's row and its key figures
         get("leontief").func(book)
         get("accounts").func(book)  # a rerun replaces, it does not duplicate
         names = [s.name for s in book.sheets]
         assert book.sheets["Contents"].range("A1").value == "my own notes"
         assert names[0] == "Contents (2)" and names.count("Accounts") == 1
-        ws = book.sheets["Contents (2)"].api
-        links = [c.hyperlink.location for row in ws.iter_rows() for c in row if c.hyperlink is not None]
-        assert links.count("'Accounts'!A1") == 1 and "'Leontief'!A1" in links
+        assert first >= 1 and links().count("'Accounts'!A1") == first and "'Leontief'!A1" in links()
+        links = links()
         assert "'Contents'!A1" in links  # the user's sheet is listed as an input
     finally:
         book.close()

@@ -270,7 +270,7 @@ def _table(book, sheet: str, prefix: str) -> tuple[str, list[list]]:
         if isinstance(r[0], str) and r[0].startswith(prefix):
             body = []
             for rr in rows[i + 2:]:
-                if rr[0] is None:
+                if rr[0] is None or all(v is None for v in rr[1:]):  # a blank row or the table's reading line
                     break
                 body.append(rr)
             return r[0], body

@@ -24,7 +24,7 @@ def _rows(ws, prefix: str, header_rows: int = 1) -> list:
         if isinstance(row[0], str) and row[0].startswith(prefix):
             body = []
             for r in rows[i + 1 + header_rows:]:
-                if r[0] is None:
+                if r[0] is None or all(v is None for v in r[1:]):  # a blank row or the table's reading line
                     break
                 body.append(r)
             return body
@@ -69,7 +69,7 @@ def test_series_sheet_equals_two_accounts_calls(inputs, tmp_path):
         assert_allclose([rows[r][2] for r in a.pba.index], a.pba, rtol=1e-12)
         assert_allclose([rows[r][3] for r in a.pba.index], a.cba[a.pba.index], rtol=1e-12)
     pba = _rows(ws, "Table 2.")
-    assert [row[0] for row in pba] == ["2002", "2007"]
+    assert [row[0] for row in pba] == [2002, 2007]                 # years are numbers
     charts = ws._charts
     assert len(charts) == 2 and all(type(c).__name__ == "LineChart" for c in charts)
     assert len(charts[0].series) == 8                             # one line per region, years along the axis

@@ -883,7 +883,7 @@ _STORE_COL = 26  # hidden column Z of the Contents sheet: one JSON record per li
 
 def _codes(frames) -> tuple[list[str], list[str]]:
     """Region and sector labels found in index or column levels named like 'region' / 'sector'
-    (a level named like 'sector group' gives groups, listed as ``"<group> (group)"``)."""
+    (a level named like 'sector group' gives groups, listed as ``"group: <group>"``)."""
     regions, sectors = [], []
     for df in frames:
         for idx in (df.index, df.columns):
@@ -895,7 +895,7 @@ def _codes(frames) -> tuple[list[str], list[str]]:
                 for v in idx.get_level_values(lvl).unique():
                     if not isinstance(v, str) or v.startswith("Total"):
                         continue
-                    v = f"{v} (group)" if "group" in nm and "region" not in nm else v
+                    v = f"group: {v}" if "group" in nm and "region" not in nm else v
                     if v not in dest:
                         dest.append(v)
     return regions, sectors
@@ -1056,7 +1056,7 @@ def _write_contents(sheet, ours: list[str], others: list[str], entries: dict) ->
         sheet.range((row + 1, 1)).value = [["Code", "What it contains"]]
         _style(sheet.range((row + 1, 1), (row + 1, 2)), st["header"])
         for i, c in enumerate(codes):
-            text = desc.get(c) or ("a group of the sector concordance named in the Settings" if c.endswith(" (group)")
+            text = desc.get(c) or ("a group of the sector concordance named in the Settings" if c.startswith("group: ")
                                    else "as labelled in the input table")
             sheet.range((row + 2 + i, 1)).value = [[c, text]]
             n = _lines(text, 61)
