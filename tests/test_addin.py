@@ -349,8 +349,11 @@ def test_lite_main_exposes_commands_and_udfs(tmp_path, fake_registry):
     paths = lite.write_lite(tmp_path, FAKE)
     main = (tmp_path / "main.py").read_text()
     compile(main, "main.py", "exec")
-    req = (tmp_path / "requirements.txt").read_text().split()
-    assert {"xlmrio", "numpy", "scipy", "pandas", "pulp", "highspy"} <= set(req)
+    req = [ln for ln in (tmp_path / "requirements.txt").read_text().splitlines() if not ln.startswith("#")]
+    assert req[0].endswith(lite.wheel_name()) and {"numpy", "scipy", "pandas", "openpyxl"} <= set(req)
+    assert "highspy" not in req and "xlwings" not in req and "xlmrio" not in req   # Lite cannot / need not
+    lite.write_lite(tmp_path, FAKE, wheel_url="https://example.org/w/" + lite.wheel_name())
+    assert "https://example.org/w/" + lite.wheel_name() in (tmp_path / "requirements.txt").read_text()
     assert paths == [tmp_path / "main.py", tmp_path / "requirements.txt"]
 
     # run main.py against a recording stand-in for xlwings Lite's decorators

@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--out", help="where to write xlmrio.xlam (build; default: ./xlmrio.xlam)")
     li = sub.add_parser("lite", help="write main.py and requirements.txt for xlwings Lite")
     li.add_argument("--out", default="xlwings-lite", help="output folder (default: %(default)s)")
+    li.add_argument("--wheel-url", help="address from which xlwings Lite downloads the xlmrio wheel "
+                    "(default: a placeholder line to replace)")
     return p
 
 
@@ -128,8 +130,11 @@ def _addin(args) -> int:
 def _lite(args) -> int:
     from .excel import lite
 
-    paths = lite.write_lite(args.out)
+    paths = lite.write_lite(args.out, wheel_url=args.wheel_url)
     print("xlmrio: wrote " + ", ".join(str(p) for p in paths))
+    if not args.wheel_url:
+        print(f"xlmrio: put {lite.wheel_name()} where Excel can download it and replace the placeholder "
+              f"line in {paths[1]} with its address (or rerun with --wheel-url URL)")
     return 0
 
 

@@ -854,6 +854,11 @@ def _available(what: str) -> bool:
 
 
 def _solve_pulp(lp: LP, time_limit: float | None = None) -> LPSolution:
+    if not (_available("cbc") or _available("highspy")):
+        # neither PuLP solver can run here (xlwings Lite: no subprocess, no highspy): scipy's HiGHS
+        sol = _solve_highs(lp, "highs", time_limit)
+        return LPSolution(sol.status, sol.x, sol.fun, f"{sol.message} (scipy HiGHS: PuLP has no solver here)",
+                          sol.seconds)
     import pulp
 
     t0 = time.perf_counter()
@@ -882,11 +887,8 @@ def _solve_pulp(lp: LP, time_limit: float | None = None) -> LPSolution:
             prob += con, f"{tag}{i}_{_pulp_name(names(i))[:60]}"
     if _available("cbc"):
         solver, tag = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit), "CBC"
-    elif _available("highspy"):   # no CBC program (e.g. xlwings Lite): PuLP's in-process HiGHS
+    else:   # no CBC program: PuLP's in-process HiGHS (highspy)
         solver, tag = pulp.HiGHS(msg=False, timeLimit=time_limit), "HiGHS (PuLP)"
-    else:
-        raise SolverError("solver='pulp' needs PuLP's CBC program or the highspy module, and neither is available "
-                          "here; use solver='highs' (scipy's HiGHS)")
     prob.solve(solver)
     dt = time.perf_counter() - t0
     st = pulp.LpStatus[prob.status]
