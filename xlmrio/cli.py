@@ -121,9 +121,10 @@ def _addin(args) -> int:
         path = addin.addin_build(args.out or "xlmrio.xlam")
         print(f"xlmrio: built the add-in {path}")
     elif args.what == "install":
-        print(addin.addin_install())
+        addin.addin_install()
     else:
-        print(addin.addin_uninstall())
+        removed = addin.addin_uninstall()
+        print(f"xlmrio: removed {removed}" if removed else "xlmrio: the add-in was not installed")
     return 0
 
 
