@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -146,6 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     add_listener(_print_progress)
+    # numpy's floating-point warnings (e.g. "overflow encountered in reduce" for a cell of 1e308) would
+    # print before the one-line error that already names the cell; stderr carries that line only.
+    warnings.filterwarnings("ignore", message="(overflow|invalid value|divide by zero) encountered",
+                            category=RuntimeWarning)
     try:
         if args.action == "demo":
             return _demo(args)
