@@ -243,7 +243,7 @@ def test_install_and_uninstall_windows(built, tmp_path):
     assert target == tmp_path / "Roaming" / "Microsoft" / "Excel" / "XLSTART" / "xlmrio.xlam"
     assert target.read_bytes() == built.read_bytes()
     conf = tmp_path / "user" / ".xlmrio" / "xlmrio.conf"
-    assert conf.read_text() == '"INTERPRETER_WIN","C:\\Py\\python.exe"\n'
+    assert conf.read_text() == '"INTERPRETER_WIN","C:\\Py\\python.exe"\n"USE UDF SERVER","True"\n'
     assert addin.uninstall(platform="win32", home=tmp_path, environ=env, excel=True) == target
     assert not target.exists() and not conf.exists()
     assert addin.uninstall(platform="win32", home=tmp_path, environ=env, excel=True) is None
@@ -289,8 +289,9 @@ def test_windows_config_in_the_ansi_code_page(built, tmp_path):
     addin.install(built, platform="win32", home=tmp_path, environ=env, executable=exe, excel=True,
                   prefix=tmp_path / "venv")
     raw = (tmp_path / "José" / ".xlmrio" / "xlmrio.conf").read_bytes()
-    assert raw == b'"INTERPRETER_WIN","C:\\Users\\Jos\xe9\\xlmrio-env\\Scripts\\python.exe"\n'
-    assert raw.decode("cp1252") == f'"INTERPRETER_WIN","{exe}"\n'
+    assert raw == b'"INTERPRETER_WIN","C:\\Users\\Jos\xe9\\xlmrio-env\\Scripts\\python.exe"\n' \
+        b'"USE UDF SERVER","True"\n'
+    assert raw.decode("cp1252").splitlines()[0] == f'"INTERPRETER_WIN","{exe}"'
     assert "Ã" not in raw.decode("cp1252")
     # macOS keeps UTF-8 (as xlwings writes it there)
     assert addin.encode_config(['"INTERPRETER_MAC","/Users/José/py"\n'], "darwin") == \

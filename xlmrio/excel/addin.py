@@ -850,6 +850,11 @@ def interpreter_config(platform: str | None = None, executable: str | None = Non
     return [f'"{key}","{executable}"\n'], warnings
 
 
+#: Windows only: ribbon clicks run in xlwings' COM server (the UDFs' Python process), which stays
+#: loaded, so only the first click after starting Excel pays Python's start-up and imports.
+WINDOWS_EXTRA_CONFIG = ['"USE UDF SERVER","True"\n']
+
+
 def config_lines(platform: str | None = None, executable: str | None = None,
                  environ: dict | None = None, prefix: str | Path | None = None) -> list[str]:
     """The config entries of :func:`interpreter_config` (without its warnings)."""
@@ -951,7 +956,8 @@ def install(addin: str | Path, *, platform: str | None = None, home: Path | None
         target_dir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(addin, target)
         conf.parent.mkdir(parents=True, exist_ok=True)
-        conf.write_bytes(encode_config(config_lines(platform, executable, environ, prefix), platform))
+        conf.write_bytes(encode_config(config_lines(platform, executable, environ, prefix)
+                                       + (WINDOWS_EXTRA_CONFIG if platform.startswith("win") else []), platform))
         if platform == "darwin":  # RunPython needs xlwings' AppleScript (as `xlwings runpython install`)
             import xlwings
 
