@@ -477,3 +477,16 @@ def test_lite_main_exposes_commands_and_udfs(tmp_path, fake_registry):
     registry.REGISTRY.update(monkey_cmd)
     with pytest.raises(RuntimeError, match="Help: no Settings sheet"):
         scripts["mrio_help"](types.SimpleNamespace())
+
+
+def test_addin_install_says_where_everything_went_and_warns(tmp_path, monkeypatch):
+    monkeypatch.setattr(addin, "default_build_path", lambda: tmp_path / "build" / "xlmrio.xlam")
+    monkeypatch.setattr(addin, "build_addin", lambda p: p)
+    monkeypatch.setattr(addin, "install", lambda built: tmp_path / "XLSTART" / "xlmrio.xlam")
+    monkeypatch.setattr(addin, "interpreter_config",
+                        lambda: (['"INTERPRETER_WIN","C:\\\\env\\\\python.exe"\n'], ["conda environment 'base' ..."]))
+    said = []
+    assert addin.addin_install(said.append) == tmp_path / "XLSTART" / "xlmrio.xlam"
+    text = "\n".join(said)
+    assert str(tmp_path / "XLSTART" / "xlmrio.xlam") in text and "INTERPRETER_WIN" in text
+    assert "warning: conda environment 'base'" in text and "again" in said[-1]

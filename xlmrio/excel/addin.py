@@ -1010,8 +1010,7 @@ def addin_install(say=print) -> Path:
     lines, warnings = interpreter_config()
     target = install(built)
     say(f"xlmrio: installed the add-in {target}")
-    say(f"xlmrio: Excel will run Python from {config_path()}: {lines[0].strip()}"
-        + (f" {lines[1].strip()}" if len(lines) > 1 else ""))
+    say(f"xlmrio: wrote {config_path()}: Excel will use " + " ".join(line.strip() for line in lines))
     for w in warnings:
         say(f"xlmrio: warning: {w}")
     say("xlmrio: start Excel (quit it first if it was open); the MRIO tab appears. After upgrading xlmrio, "
