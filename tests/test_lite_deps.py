@@ -124,8 +124,11 @@ def test_auto_and_pulp_without_highspy_or_cbc(no_highspy, monkeypatch):
     for solver in ("auto", "pulp"):
         res = anais(table_8_5(), totals=TARGET_8_5, solver=solver)
         assert res.rho == pytest.approx(0.1, abs=1e-7) and res.objective == pytest.approx(19.0, rel=1e-6)
-    prior, info = random_case(5, m=4, n=25, K=1)         # large enough for the network path with highspy
-    assert anais(prior, **info).solver == "highs-ipm"    # without it: scipy's interior point, no warm starts
+    prior, info = random_case(5, m=4, n=25, K=1)         # large enough for the network path
+    a = anais(prior, **info)
+    assert a.solver == "network"                         # its LPs answered by scipy's HiGHS
+    b = anais(prior, solver="highs-ipm", **info)
+    assert a.rho == pytest.approx(b.rho, rel=1e-6) and a.objective == pytest.approx(b.objective, rel=1e-6)
 
 
 # --------------------------------------------------------------------------- the dependency list

@@ -968,8 +968,8 @@ def _choose_solver(solver: str, P: AnaisProblem) -> str:
         raise OptionError(f"solver must be one of {', '.join(map(repr, SOLVERS))}, not {solver!r}")
     if solver == "auto":
         n_free = int((~P.fixed).sum())
-        if n_free > AUTO_NETWORK_ABOVE and _available("highspy") and not network_blockers(P):
-            return "network"
+        if n_free > AUTO_NETWORK_ABOVE and not network_blockers(P):
+            return "network"     # highspy (warm starts) or, without it (xlwings Lite), scipy's HiGHS
         if n_free > AUTO_HIGHS_ABOVE:
             return "highs-ipm"
         return "pulp" if _available("cbc") else "highs"   # no CBC program (xlwings Lite): scipy's HiGHS
@@ -1060,11 +1060,12 @@ def anais(
     eps_rel, eps_abs : float
         Stage-2 holds ``rho <= rho*(1 + eps_rel) + eps_abs`` (``eps_abs`` in scaled units).
     solver : {"auto", "pulp", "highs", "highs-ds", "highs-ipm", "network"}
-        ``pulp`` = PuLP with CBC (with PuLP's in-process HiGHS where the CBC program cannot run,
-        as under xlwings Lite); ``highs*`` = scipy ``linprog`` (``highs`` lets HiGHS choose,
+        ``pulp`` = PuLP with CBC (PuLP's in-process HiGHS where the CBC program cannot run, scipy's
+        HiGHS where highspy is missing too, as under xlwings Lite); ``highs*`` = scipy ``linprog`` (``highs`` lets HiGHS choose,
         ``highs-ds`` dual simplex, ``highs-ipm`` interior point with crossover); ``network`` = the
         transportation-structure path of :mod:`xlmrio.core.anais_network` (all totals known, only
-        single-cell information; OptionError otherwise); ``auto`` picks ``network`` above
+        single-cell information; OptionError otherwise; its LPs go to highspy, else to scipy's
+        HiGHS); ``auto`` picks ``network`` above
         ``AUTO_NETWORK_ABOVE`` free cells when the structure allows, else CBC up to
         ``AUTO_HIGHS_ABOVE`` free cells (``highs`` where CBC cannot run) and ``highs-ipm`` above
         (docs/update-benchmarks.md).
