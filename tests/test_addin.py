@@ -243,26 +243,120 @@ def test_install_and_uninstall_windows(built, tmp_path):
     assert target == tmp_path / "Roaming" / "Microsoft" / "Excel" / "XLSTART" / "xlmrio.xlam"
     assert target.read_bytes() == built.read_bytes()
     conf = tmp_path / "user" / ".xlmrio" / "xlmrio.conf"
-    assert conf.read_text() == '"INTERPRETER_WIN","C:\\Py\\python.exe"\n'
+    assert conf.read_text() == '"INTERPRETER_WIN","C:\\Py\\python.exe"\n"USE UDF SERVER","True"\n'
     assert addin.uninstall(platform="win32", home=tmp_path, environ=env, excel=True) == target
     assert not target.exists() and not conf.exists()
     assert addin.uninstall(platform="win32", home=tmp_path, environ=env, excel=True) is None
 
 
+MAC_OFFICE = "Library/Group Containers/UBF8T346G9.Office"
+
+
 def test_install_macos_paths(built, tmp_path):
+    """No startup folder yet and Excel not asked: Office's documented User Content/Startup/Excel."""
     target = addin.install(built, platform="darwin", home=tmp_path, environ={},
                            executable="/opt/py/bin/python", excel=True)
-    assert target == (tmp_path / "Library/Group Containers/UBF8T346G9.Office/User Content/Startup/Excel"
-                      / "xlmrio.xlam")
+    assert target == tmp_path / MAC_OFFICE / "User Content/Startup/Excel" / "xlmrio.xlam"
     conf = tmp_path / "Library/Containers/com.microsoft.Excel/Data/xlmrio.conf"
     assert conf.read_text() == '"INTERPRETER_MAC","/opt/py/bin/python"\n'
     assert list((tmp_path / "Library/Application Scripts/com.microsoft.Excel").glob("xlwings-*.applescript"))
 
 
-def test_conda_settings_on_windows():
-    lines = addin.config_lines("win32", r"C:\x\python.exe",
-                               {"CONDA_DEFAULT_ENV": "mrio", "CONDA_EXE": r"C:\miniconda3\Scripts\conda.exe"})
-    assert lines == ['"CONDA PATH","C:\\miniconda3"\n', '"CONDA ENV","mrio"\n']
+@pytest.mark.parametrize("existing, expected", [
+    ("User Content.localized/Startup.localized/Excel", "User Content.localized/Startup.localized/Excel"),
+    ("User Content.localized", "User Content.localized/Startup.localized/Excel"),   # Excel makes Startup later
+    ("User Content/Startup/Excel", "User Content/Startup/Excel"),
+])
+def test_macos_startup_folder_variants(built, tmp_path, existing, expected):
+    """Many Macs use the .localized names: the add-in goes where Excel looks (fake home)."""
+    (tmp_path / MAC_OFFICE / existing).mkdir(parents=True)
+    (tmp_path / MAC_OFFICE / "User Content/Startup").mkdir(parents=True, exist_ok=True) \
+        if existing.endswith(".localized/Excel") else None   # a stale plain folder must not win
+    assert addin.startup_dir("darwin", tmp_path, {}, ask_excel=False) == tmp_path / MAC_OFFICE / expected
+    target = addin.install(built, platform="darwin", home=tmp_path, environ={}, executable="/py", excel=True)
+    assert target == tmp_path / MAC_OFFICE / expected / "xlmrio.xlam" and target.exists()
+
+
+def test_macos_asks_excel_when_no_folder_exists(tmp_path, monkeypatch):
+    monkeypatch.setattr(addin, "_mac_startup_from_excel", lambda: tmp_path / "from-excel")
+    assert addin.startup_dir("darwin", tmp_path, {}, ask_excel=True) == tmp_path / "from-excel"
+
+
+def test_windows_config_in_the_ansi_code_page(built, tmp_path):
+    """The VBA reads xlmrio.conf in the ANSI code page: C:\\Users\\José must arrive as José, not JosÃ©."""
+    env = {"APPDATA": str(tmp_path / "Roaming"), "USERPROFILE": str(tmp_path / "José")}
+    exe = r"C:\Users\José\xlmrio-env\Scripts\python.exe"
+    addin.install(built, platform="win32", home=tmp_path, environ=env, executable=exe, excel=True,
+                  prefix=tmp_path / "venv")
+    raw = (tmp_path / "José" / ".xlmrio" / "xlmrio.conf").read_bytes()
+    assert raw == b'"INTERPRETER_WIN","C:\\Users\\Jos\xe9\\xlmrio-env\\Scripts\\python.exe"\n' \
+        b'"USE UDF SERVER","True"\n'
+    assert raw.decode("cp1252").splitlines()[0] == f'"INTERPRETER_WIN","{exe}"'
+    assert "Ã" not in raw.decode("cp1252")
+    # macOS keeps UTF-8 (as xlwings writes it there)
+    assert addin.encode_config(['"INTERPRETER_MAC","/Users/José/py"\n'], "darwin") == \
+        '"INTERPRETER_MAC","/Users/José/py"\n'.encode("utf-8")
+
+
+def test_windows_config_path_outside_the_code_page_is_a_clear_error():
+    with pytest.raises(XlmrioError, match="code page"):
+        addin.encode_config(['"INTERPRETER_WIN","C:\\Users\\张伟\\env\\python.exe"\n'], "win32")
+
+
+def _conda_env(tmp_path, name="mrio"):
+    prefix = tmp_path / "miniconda3" / "envs" / name
+    (prefix / "conda-meta").mkdir(parents=True)
+    return prefix, {"CONDA_DEFAULT_ENV": name, "CONDA_EXE": r"C:\miniconda3\Scripts\conda.exe",
+                    "CONDA_PREFIX": str(prefix)}
+
+
+def test_conda_settings_only_for_condas_own_python(tmp_path):
+    prefix, env = _conda_env(tmp_path)
+    lines, warnings = addin.interpreter_config("win32", str(prefix / "python.exe"), env, prefix)
+    assert lines == ['"CONDA PATH","C:\\miniconda3"\n', '"CONDA ENV","mrio"\n'] and warnings == []
+
+
+def test_venv_inside_active_conda_uses_the_venv_and_warns(tmp_path):
+    """The issue's case: conda's base active, xlmrio installed into an activated venv."""
+    _, env = _conda_env(tmp_path, "base")
+    venv = tmp_path / "xlmrio-env"
+    venv.mkdir()
+    exe = str(venv / "Scripts" / "python.exe")
+    lines, warnings = addin.interpreter_config("win32", exe, env, venv)
+    assert lines == [f'"INTERPRETER_WIN","{exe}"\n']
+    assert len(warnings) == 1 and "'base'" in warnings[0] and exe in warnings[0]
+
+
+def test_other_conda_env_than_the_active_one_uses_the_running_python(tmp_path):
+    prefix, env = _conda_env(tmp_path, "mrio")
+    other, _ = _conda_env(tmp_path, "other")
+    exe = str(other / "python.exe")
+    lines, warnings = addin.interpreter_config("win32", exe, env, other)
+    assert lines == [f'"INTERPRETER_WIN","{exe}"\n'] and "different conda environment" in warnings[0]
+
+
+def test_plain_python_without_conda_no_warning(tmp_path):
+    lines, warnings = addin.interpreter_config("win32", r"C:\Py\python.exe", {}, tmp_path)
+    assert lines == ['"INTERPRETER_WIN","C:\\Py\\python.exe"\n'] and warnings == []
+    lines, warnings = addin.interpreter_config("darwin", "/opt/py/bin/python", {}, tmp_path)
+    assert lines == ['"INTERPRETER_MAC","/opt/py/bin/python"\n'] and warnings == []
+
+
+def test_ribbon_click_without_workbook_or_python_never_ends_in_a_vba_error(built):
+    """Runtime error 91 (no workbook) and RunPython errors become message boxes: the button callback
+    checks ActiveWorkbook first and traps every other error (read back with olevba)."""
+    src = addin.ribbon_module_source()
+    body = src[src.index("Sub OnMrioButton"):src.index("End Sub", src.index("Sub OnMrioButton"))]
+    guard, trap, run = (body.index("If ActiveWorkbook Is Nothing Then"), body.index("On Error GoTo failed"),
+                        body.index("RunPython"))
+    assert guard < trap < run
+    assert "Exit Sub" in body[guard:trap] and "MsgBox" in body[guard:trap]
+    assert "failed:" in body[run:] and "Err.Description" in body[run:] and "MsgBox" in body[run:]
+    parser = olevba.VBA_Parser(str(built))
+    codes = {name: code for _, _, name, code in parser.extract_macros()}
+    parser.close()
+    module = next(c for n, c in codes.items() if "xlmrio_Ribbon" in n)
+    assert "If ActiveWorkbook Is Nothing Then" in module and "On Error GoTo failed" in module
 
 
 def test_install_without_excel_says_so(built):
@@ -349,8 +443,11 @@ def test_lite_main_exposes_commands_and_udfs(tmp_path, fake_registry):
     paths = lite.write_lite(tmp_path, FAKE)
     main = (tmp_path / "main.py").read_text()
     compile(main, "main.py", "exec")
-    req = (tmp_path / "requirements.txt").read_text().split()
-    assert {"xlmrio", "numpy", "scipy", "pandas", "pulp", "highspy"} <= set(req)
+    req = [ln for ln in (tmp_path / "requirements.txt").read_text().splitlines() if not ln.startswith("#")]
+    assert req[0].endswith(lite.wheel_name()) and {"numpy", "scipy", "pandas", "openpyxl"} <= set(req)
+    assert "highspy" not in req and "xlwings" not in req and "xlmrio" not in req   # Lite cannot / need not
+    lite.write_lite(tmp_path, FAKE, wheel_url="https://example.org/w/" + lite.wheel_name())
+    assert "https://example.org/w/" + lite.wheel_name() in (tmp_path / "requirements.txt").read_text()
     assert paths == [tmp_path / "main.py", tmp_path / "requirements.txt"]
 
     # run main.py against a recording stand-in for xlwings Lite's decorators
@@ -380,3 +477,16 @@ def test_lite_main_exposes_commands_and_udfs(tmp_path, fake_registry):
     registry.REGISTRY.update(monkey_cmd)
     with pytest.raises(RuntimeError, match="Help: no Settings sheet"):
         scripts["mrio_help"](types.SimpleNamespace())
+
+
+def test_addin_install_says_where_everything_went_and_warns(tmp_path, monkeypatch):
+    monkeypatch.setattr(addin, "default_build_path", lambda: tmp_path / "build" / "xlmrio.xlam")
+    monkeypatch.setattr(addin, "build_addin", lambda p: p)
+    monkeypatch.setattr(addin, "install", lambda built: tmp_path / "XLSTART" / "xlmrio.xlam")
+    monkeypatch.setattr(addin, "interpreter_config",
+                        lambda: (['"INTERPRETER_WIN","C:\\\\env\\\\python.exe"\n'], ["conda environment 'base' ..."]))
+    said = []
+    assert addin.addin_install(said.append) == tmp_path / "XLSTART" / "xlmrio.xlam"
+    text = "\n".join(said)
+    assert str(tmp_path / "XLSTART" / "xlmrio.xlam") in text and "INTERPRETER_WIN" in text
+    assert "warning: conda environment 'base'" in text and "again" in said[-1]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -60,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--out", help="where to write xlmrio.xlam (build; default: ./xlmrio.xlam)")
     li = sub.add_parser("lite", help="write main.py and requirements.txt for xlwings Lite")
     li.add_argument("--out", default="xlwings-lite", help="output folder (default: %(default)s)")
+    li.add_argument("--wheel-url", help="address from which xlwings Lite downloads the xlmrio wheel "
+                    "(default: a placeholder line to replace)")
     return p
 
 
@@ -119,17 +122,21 @@ def _addin(args) -> int:
         path = addin.addin_build(args.out or "xlmrio.xlam")
         print(f"xlmrio: built the add-in {path}")
     elif args.what == "install":
-        print(addin.addin_install())
+        addin.addin_install()
     else:
-        print(addin.addin_uninstall())
+        removed = addin.addin_uninstall()
+        print(f"xlmrio: removed {removed}" if removed else "xlmrio: the add-in was not installed")
     return 0
 
 
 def _lite(args) -> int:
     from .excel import lite
 
-    paths = lite.write_lite(args.out)
+    paths = lite.write_lite(args.out, wheel_url=args.wheel_url)
     print("xlmrio: wrote " + ", ".join(str(p) for p in paths))
+    if not args.wheel_url:
+        print(f"xlmrio: put {lite.wheel_name()} where Excel can download it and replace the placeholder "
+              f"line in {paths[1]} with its address (or rerun with --wheel-url URL)")
     return 0
 
 
@@ -140,6 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     add_listener(_print_progress)
+    # numpy's floating-point warnings (e.g. "overflow encountered in reduce" for a cell of 1e308) would
+    # print before the one-line error that already names the cell; stderr carries that line only.
+    warnings.filterwarnings("ignore", message="(overflow|invalid value|divide by zero) encountered",
+                            category=RuntimeWarning)
     try:
         if args.action == "demo":
             return _demo(args)

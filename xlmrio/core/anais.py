@@ -854,6 +854,11 @@ def _available(what: str) -> bool:
 
 
 def _solve_pulp(lp: LP, time_limit: float | None = None) -> LPSolution:
+    if not (_available("cbc") or _available("highspy")):
+        # neither PuLP solver can run here (xlwings Lite: no subprocess, no highspy): scipy's HiGHS
+        sol = _solve_highs(lp, "highs", time_limit)
+        return LPSolution(sol.status, sol.x, sol.fun, f"{sol.message} (scipy HiGHS: PuLP has no solver here)",
+                          sol.seconds)
     import pulp
 
     t0 = time.perf_counter()
@@ -882,11 +887,8 @@ def _solve_pulp(lp: LP, time_limit: float | None = None) -> LPSolution:
             prob += con, f"{tag}{i}_{_pulp_name(names(i))[:60]}"
     if _available("cbc"):
         solver, tag = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit), "CBC"
-    elif _available("highspy"):   # no CBC program (e.g. xlwings Lite): PuLP's in-process HiGHS
+    else:   # no CBC program: PuLP's in-process HiGHS (highspy)
         solver, tag = pulp.HiGHS(msg=False, timeLimit=time_limit), "HiGHS (PuLP)"
-    else:
-        raise SolverError("solver='pulp' needs PuLP's CBC program or the highspy module, and neither is available "
-                          "here; use solver='highs' (scipy's HiGHS)")
     prob.solve(solver)
     dt = time.perf_counter() - t0
     st = pulp.LpStatus[prob.status]
@@ -966,8 +968,8 @@ def _choose_solver(solver: str, P: AnaisProblem) -> str:
         raise OptionError(f"solver must be one of {', '.join(map(repr, SOLVERS))}, not {solver!r}")
     if solver == "auto":
         n_free = int((~P.fixed).sum())
-        if n_free > AUTO_NETWORK_ABOVE and _available("highspy") and not network_blockers(P):
-            return "network"
+        if n_free > AUTO_NETWORK_ABOVE and not network_blockers(P):
+            return "network"     # highspy (warm starts) or, without it (xlwings Lite), scipy's HiGHS
         if n_free > AUTO_HIGHS_ABOVE:
             return "highs-ipm"
         return "pulp" if _available("cbc") else "highs"   # no CBC program (xlwings Lite): scipy's HiGHS
@@ -1058,11 +1060,12 @@ def anais(
     eps_rel, eps_abs : float
         Stage-2 holds ``rho <= rho*(1 + eps_rel) + eps_abs`` (``eps_abs`` in scaled units).
     solver : {"auto", "pulp", "highs", "highs-ds", "highs-ipm", "network"}
-        ``pulp`` = PuLP with CBC (with PuLP's in-process HiGHS where the CBC program cannot run,
-        as under xlwings Lite); ``highs*`` = scipy ``linprog`` (``highs`` lets HiGHS choose,
+        ``pulp`` = PuLP with CBC (PuLP's in-process HiGHS where the CBC program cannot run, scipy's
+        HiGHS where highspy is missing too, as under xlwings Lite); ``highs*`` = scipy ``linprog`` (``highs`` lets HiGHS choose,
         ``highs-ds`` dual simplex, ``highs-ipm`` interior point with crossover); ``network`` = the
         transportation-structure path of :mod:`xlmrio.core.anais_network` (all totals known, only
-        single-cell information; OptionError otherwise); ``auto`` picks ``network`` above
+        single-cell information; OptionError otherwise; its LPs go to highspy, else to scipy's
+        HiGHS); ``auto`` picks ``network`` above
         ``AUTO_NETWORK_ABOVE`` free cells when the structure allows, else CBC up to
         ``AUTO_HIGHS_ABOVE`` free cells (``highs`` where CBC cannot run) and ``highs-ipm`` above
         (docs/update-benchmarks.md).

@@ -261,10 +261,94 @@ def _start_rho(net: _Net) -> float:
 
 # ----------------------------------------------------------------------------- HiGHS model
 
-def _highs_model(net: _Net, L: np.ndarray, U: np.ndarray, time_limit: float | None):
-    """Phase-1 model: columns [d+ | d- | s+ | s-], rows A(d+ - d-) + s+ - s- = b - A p."""
-    import highspy
+def _highspy():
+    """The highspy module, or None where it is not installed (xlwings Lite / Pyodide)."""
+    try:
+        import highspy
+    except ImportError:
+        return None
+    return highspy
 
+
+class _ScipyHighs:
+    """The few ``highspy.Highs`` calls this module makes, answered by scipy's HiGHS (``linprog``).
+
+    Used where highspy is not installed (xlwings Lite).  Same solver and optimum; every ``run`` is
+    a cold start (no basis reuse), so it is slower on large tables.
+    """
+
+    def __init__(self, cost, lower, upper, A, rhs, time_limit: float | None):
+        self.cost, self.lower, self.upper = (np.array(a, dtype=np.float64) for a in (cost, lower, upper))
+        self.A, self.rhs, self.time_limit = A, rhs, time_limit
+        self._res = None
+
+    def changeColsBounds(self, count, idx, lower, upper):  # noqa: N802 - highspy's name
+        self.lower[idx], self.upper[idx] = lower, upper
+
+    def changeColsCost(self, count, idx, cost):  # noqa: N802
+        self.cost[idx] = cost
+
+    def run(self):
+        from scipy.optimize import linprog
+
+        options = {"time_limit": float(self.time_limit)} if self.time_limit else {}
+        self._res = linprog(self.cost, A_eq=self.A, b_eq=self.rhs, bounds=np.column_stack([self.lower, self.upper]),
+                            method="highs-ds", options=options)
+
+    def status(self) -> str:
+        return {0: "optimal", 2: "infeasible"}.get(self._res.status, "error")
+
+    def message(self) -> str:
+        return str(self._res.message)
+
+    def objective(self) -> float:
+        return float(self._res.fun)
+
+    def col_value(self) -> np.ndarray:
+        return np.asarray(self._res.x, dtype=np.float64)
+
+    def row_dual(self) -> np.ndarray:
+        return np.asarray(self._res.eqlin.marginals, dtype=np.float64)
+
+
+class _Highspy:
+    """Thin wrapper giving ``highspy.Highs`` the same small interface as :class:`_ScipyHighs`."""
+
+    def __init__(self, highspy, h):
+        self._hs, self.h = highspy, h
+
+    def changeColsBounds(self, *args):  # noqa: N802
+        self.h.changeColsBounds(*args)
+
+    def changeColsCost(self, *args):  # noqa: N802
+        self.h.changeColsCost(*args)
+
+    def run(self):
+        self.h.run()
+
+    def status(self) -> str:
+        st = self.h.getModelStatus()
+        if st == self._hs.HighsModelStatus.kInfeasible:
+            return "infeasible"
+        return "optimal" if st == self._hs.HighsModelStatus.kOptimal else "error"
+
+    def message(self) -> str:
+        return f"HiGHS status {self.h.modelStatusToString(self.h.getModelStatus())}"
+
+    def objective(self) -> float:
+        return float(self.h.getInfo().objective_function_value)
+
+    def col_value(self) -> np.ndarray:
+        return np.asarray(self.h.getSolution().col_value, dtype=np.float64)
+
+    def row_dual(self) -> np.ndarray:
+        return np.asarray(self.h.getSolution().row_dual, dtype=np.float64)
+
+
+def _highs_model(net: _Net, L: np.ndarray, U: np.ndarray, time_limit: float | None):
+    """Phase-1 model: columns [d+ | d- | s+ | s-], rows A(d+ - d-) + s+ - s- = b - A p.
+
+    highspy's in-process HiGHS when installed (warm starts between solves), else scipy's."""
     n = net.nf.size
     m = net.A.shape[0]
     A = net.A
@@ -274,12 +358,18 @@ def _highs_model(net: _Net, L: np.ndarray, U: np.ndarray, time_limit: float | No
     rhs = net.b - A @ net.p
     dp_ub, dm_ub = U - net.p, net.p - L
     dp_lb, dm_lb = np.maximum(L - net.p, 0.0), np.maximum(net.p - U, 0.0)
+    cost = np.concatenate([np.zeros(2 * n), np.ones(2 * m)])
+    lower = np.concatenate([dp_lb, dm_lb, np.zeros(2 * m)])
+    upper = np.concatenate([np.maximum(dp_ub, dp_lb), np.maximum(dm_ub, dm_lb), np.full(2 * m, np.inf)])
+    highspy = _highspy()
+    if highspy is None:
+        return _ScipyHighs(cost, lower, upper, M, rhs, time_limit), rhs
     lp = highspy.HighsLp()
     lp.num_col_ = 2 * n + 2 * m
     lp.num_row_ = m
-    lp.col_cost_ = np.concatenate([np.zeros(2 * n), np.ones(2 * m)])
-    lp.col_lower_ = np.concatenate([dp_lb, dm_lb, np.zeros(2 * m)])
-    lp.col_upper_ = np.concatenate([np.maximum(dp_ub, dp_lb), np.maximum(dm_ub, dm_lb), np.full(2 * m, np.inf)])
+    lp.col_cost_ = cost
+    lp.col_lower_ = lower
+    lp.col_upper_ = upper
     lp.row_lower_ = rhs
     lp.row_upper_ = rhs
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
@@ -293,7 +383,7 @@ def _highs_model(net: _Net, L: np.ndarray, U: np.ndarray, time_limit: float | No
     if time_limit:
         h.setOptionValue("time_limit", float(time_limit))
     h.passModel(lp)
-    return h, rhs
+    return _Highspy(highspy, h), rhs
 
 
 def _set_cell_bounds(h, net: _Net, L: np.ndarray, U: np.ndarray) -> None:
@@ -305,17 +395,13 @@ def _set_cell_bounds(h, net: _Net, L: np.ndarray, U: np.ndarray) -> None:
 
 
 def _run(h, what: str):
-    import highspy
-
     t0 = time.perf_counter()
     h.run()
-    st = h.getModelStatus()
+    st = h.status()
     dt = time.perf_counter() - t0
-    if st == highspy.HighsModelStatus.kInfeasible:
-        return "infeasible", dt
-    if st != highspy.HighsModelStatus.kOptimal:
-        raise SolverError(f"{what} failed (HiGHS status {h.modelStatusToString(st)})")
-    return "optimal", dt
+    if st == "error":
+        raise SolverError(f"{what} failed ({h.message()})")
+    return st, dt
 
 
 # ----------------------------------------------------------------------------- driver
@@ -402,10 +488,10 @@ def solve_network(P, *, eps_rel: float = 1e-6, eps_abs: float = 1e-9,
         iters += 1
         _, dt = _run(h, "stage 1 (phase-1 LP)")
         lp_seconds += dt
-        phi = float(h.getInfo().objective_function_value)
+        phi = h.objective()
         if phi <= FEAS_TOL:
             break
-        y = np.asarray(h.getSolution().row_dual, dtype=np.float64)
+        y = h.row_dual()
         y[np.abs(y) < 1e-12] = 0.0          # solver noise would meet infinite bounds
         best = None
         scale = 1.0 + float(np.abs(net.b).max(initial=0.0))
@@ -431,7 +517,7 @@ def solve_network(P, *, eps_rel: float = 1e-6, eps_abs: float = 1e-9,
     t_stage1 = time.perf_counter() - t2
     if labels_y is not None or phi > 1e-6:
         if labels_y is None:
-            labels_y = np.asarray(h.getSolution().row_dual, dtype=np.float64)
+            labels_y = h.row_dual()
         raise _infeasible(P, np.flatnonzero(np.abs(labels_y) > 1e-9), "a group of rows and columns")
 
     # ---- stage 2: hold rho_bar, slacks fixed at 0, deviation costs; warm start from the stage-1 basis
@@ -446,8 +532,8 @@ def solve_network(P, *, eps_rel: float = 1e-6, eps_abs: float = 1e-9,
     if status != "optimal":
         raise SolverError("stage 2 of the network path is infeasible although stage 1 was solved "
                           f"(rho* = {rho:.12g}); retry with a larger eps_abs")
-    x = np.asarray(h.getSolution().col_value, dtype=np.float64)
-    fun = float(h.getInfo().objective_function_value)
+    x = h.col_value()
+    fun = h.objective()
     t_stage2 = time.perf_counter() - t3
     v = P.base.copy()
     v[net.nf] = net.p + x[:n] - x[n:2 * n]

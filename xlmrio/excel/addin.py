@@ -205,7 +205,20 @@ def ribbon_module_source(specs: Iterable[dict] | None = None) -> str:
         "",
         "Sub OnMrioButton(control As IRibbonControl)",
         "    ' Every ribbon button lands here; its tag is the xlmrio command name.",
+        "    ' No click may end in a VBA error dialog: no workbook open gets a plain message, and any",
+        "    ' runtime error (e.g. Python not found) is shown as a message box instead of Debug/End.",
+        "    If ActiveWorkbook Is Nothing Then",
+        "        MsgBox \"Open the workbook that holds your input-output table first, then click \" & _",
+        "            control.Tag & \" again.\", vbInformation, \"xlmrio\"",
+        "        Exit Sub",
+        "    End If",
+        "    On Error GoTo failed",
         "    RunPython \"import xlmrio.excel.dispatch as d; d.run('\" & control.Tag & \"')\"",
+        "    Exit Sub",
+        "failed:",
+        "    MsgBox \"xlmrio could not run \" & control.Tag & \": \" & Err.Description & vbCrLf & vbCrLf & _",
+        "        \"If Python was not found, run 'python -m xlmrio addin install' again in the \" & _",
+        "        \"environment where xlmrio is installed (docs/excel-install.md).\", vbExclamation, \"xlmrio\"",
         "End Sub",
         "",
         "Sub OnMrioRibbonLoad(ribbon As IRibbonUI)",
@@ -749,9 +762,35 @@ def default_build_path() -> Path:
     return Path.home() / ".xlmrio" / ADDIN_NAME
 
 
+#: macOS Excel's per-user startup folder, inside Office's group container: Excel uses the localized
+#: names on many Macs (Finder shows both as "User Content/Startup/Excel"). Tried in this order.
+MAC_STARTUP_VARIANTS = (("User Content.localized", "Startup.localized", "Excel"),
+                        ("User Content", "Startup", "Excel"))
+MAC_OFFICE_CONTAINER = ("Library", "Group Containers", "UBF8T346G9.Office")
+
+
+def _mac_startup_from_excel() -> Path | None:
+    """Ask a running (or startable) macOS Excel for its startup path, as ``xlwings addin install``
+    does (``app.startup_path``); None if that fails."""
+    import subprocess
+
+    script = 'tell application "Microsoft Excel" to return POSIX path of (startup path as text)'
+    try:
+        res = subprocess.run(["osascript", "-e", script], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    path = res.stdout.strip()
+    return Path(path) if res.returncode == 0 and path else None
+
+
 def startup_dir(platform: str | None = None, home: Path | None = None,
-                environ: dict | None = None) -> Path:
-    """Excel's per-user startup folder (XLSTART) for *platform* (``sys.platform`` style)."""
+                environ: dict | None = None, ask_excel: bool | None = None) -> Path:
+    """Excel's per-user startup folder (XLSTART) for *platform* (``sys.platform`` style).
+
+    macOS: the first of :data:`MAC_STARTUP_VARIANTS` that exists; else the variant whose
+    ``User Content`` folder exists; else (on a real Mac, *ask_excel*) the folder Excel reports; else
+    ``User Content/Startup/Excel``.
+    """
     platform = platform or sys.platform
     home = Path(home) if home is not None else Path.home()
     environ = os.environ if environ is None else environ
@@ -759,8 +798,19 @@ def startup_dir(platform: str | None = None, home: Path | None = None,
         appdata = environ.get("APPDATA") or str(home / "AppData" / "Roaming")
         return Path(appdata) / "Microsoft" / "Excel" / "XLSTART"
     if platform == "darwin":
-        return (home / "Library" / "Group Containers" / "UBF8T346G9.Office" / "User Content"
-                / "Startup" / "Excel")
+        office = home.joinpath(*MAC_OFFICE_CONTAINER)
+        candidates = [office.joinpath(*v) for v in MAC_STARTUP_VARIANTS]
+        for c in candidates:
+            if c.is_dir():
+                return c
+        for c in candidates:
+            if c.parent.parent.is_dir():
+                return c
+        if ask_excel if ask_excel is not None else sys.platform == "darwin":
+            found = _mac_startup_from_excel()
+            if found:
+                return found
+        return candidates[-1]
     raise XlmrioError(f"no Excel installation was found (platform {platform!r} has no desktop Excel)")
 
 
@@ -779,19 +829,114 @@ def config_path(platform: str | None = None, home: Path | None = None,
     return home / "Library" / "Containers" / "com.microsoft.Excel" / "Data" / f"{PROJECT_NAME}.conf"
 
 
-def config_lines(platform: str | None = None, executable: str | None = None,
-                 environ: dict | None = None) -> list[str]:
-    """xlwings config entries (``"KEY","VALUE"`` lines) pointing Excel at this Python."""
+def is_conda_python(prefix: str | Path) -> bool:
+    """Whether the interpreter installed at *prefix* (``sys.prefix``) is a conda environment's own
+    Python (conda keeps ``conda-meta/`` in every environment; a venv made from it has none)."""
+    return (Path(prefix) / "conda-meta").is_dir()
+
+
+def interpreter_config(platform: str | None = None, executable: str | None = None,
+                       environ: dict | None = None, prefix: str | Path | None = None
+                       ) -> tuple[list[str], list[str]]:
+    """xlwings config entries (``"KEY","VALUE"`` lines) pointing Excel at the Python running this,
+    and warnings for the user.
+
+    The interpreter is the one running ``xlmrio addin install`` (*executable*, *prefix*: default
+    ``sys.executable``, ``sys.prefix``). Conda's ``"CONDA PATH"``/``"CONDA ENV"`` (Windows; what
+    ``xlwings config create`` writes, so Excel activates the environment) are used only when that
+    Python is the active conda environment's own. A venv inside an active conda environment, or a
+    conda Python other than the active environment's, gets ``INTERPRETER_WIN`` with a warning.
+    """
     platform = platform or sys.platform
     environ = os.environ if environ is None else environ
     executable = executable or sys.executable
+    prefix = Path(prefix if prefix is not None else sys.prefix)
+    warnings: list[str] = []
     conda_env, conda_exe = environ.get("CONDA_DEFAULT_ENV"), environ.get("CONDA_EXE")
-    if platform.startswith("win") and conda_env and conda_exe:
+    conda_prefix = environ.get("CONDA_PREFIX")
+    own = is_conda_python(prefix)
+    same_env = own and conda_env and conda_exe and (
+        not conda_prefix or os.path.normcase(os.path.normpath(conda_prefix)) == os.path.normcase(os.path.normpath(str(prefix))))
+    if platform.startswith("win") and same_env:
         sep = "\\" if "\\" in conda_exe else os.sep
         conda_path = sep.join(conda_exe.split(sep)[:-2])  # as xlwings config_create
-        return [f'"CONDA PATH","{conda_path}"\n', f'"CONDA ENV","{conda_env}"\n']
+        return [f'"CONDA PATH","{conda_path}"\n', f'"CONDA ENV","{conda_env}"\n'], warnings
+    if conda_env and not same_env:
+        warnings.append(
+            f"conda environment {conda_env!r} is active, but xlmrio runs from {executable} "
+            + ("(a different conda environment)" if own else "(not conda's Python, e.g. a venv)")
+            + "; Excel will use that Python. If Excel reports 'ModuleNotFoundError: xlmrio', run "
+            "`python -m xlmrio addin install` again from the environment that has xlmrio installed.")
     key = "INTERPRETER_MAC" if platform == "darwin" else "INTERPRETER_WIN"
-    return [f'"{key}","{executable}"\n']
+    return [f'"{key}","{executable}"\n'], warnings
+
+
+#: Windows only: ribbon clicks run in xlwings' COM server (the UDFs' Python process), which stays
+#: loaded, so only the first click after starting Excel pays Python's start-up and imports.
+WINDOWS_EXTRA_CONFIG = ['"USE UDF SERVER","True"\n']
+
+
+def config_lines(platform: str | None = None, executable: str | None = None,
+                 environ: dict | None = None, prefix: str | Path | None = None) -> list[str]:
+    """The config entries of :func:`interpreter_config` (without its warnings)."""
+    return interpreter_config(platform, executable, environ, prefix)[0]
+
+
+def config_encoding(platform: str | None = None) -> str:
+    """Encoding of ``xlmrio.conf`` as the add-in's VBA reads it.
+
+    Windows: the ANSI code page (xlwings' VBA reads the file with ``Line Input``, and ``xlwings
+    config create`` writes it with Python's default encoding, which is that code page), e.g.
+    ``cp1252``; ``locale.getencoding()`` ignores Python's UTF-8 mode. macOS: UTF-8.
+    """
+    platform = platform or sys.platform
+    if not platform.startswith("win"):
+        return "utf-8"
+    if sys.platform.startswith("win"):
+        import locale
+
+        return locale.getencoding()
+    return "cp1252"   # building a Windows config elsewhere (tests): the Western European code page
+
+
+def _windows_short_path(path: str) -> str | None:
+    """The 8.3 short form of an existing Windows path (ASCII for non-ANSI names), or None."""
+    if not sys.platform.startswith("win"):
+        return None
+    import ctypes
+
+    buf = ctypes.create_unicode_buffer(1024)
+    n = ctypes.windll.kernel32.GetShortPathNameW(str(path), buf, len(buf))  # type: ignore[attr-defined]
+    return buf.value if 0 < n < len(buf) else None
+
+
+def encode_config(lines: Sequence[str], platform: str | None = None) -> bytes:
+    """The config file's bytes in :func:`config_encoding`.
+
+    Raises
+    ------
+    XlmrioError
+        A path has characters the code page cannot hold (the VBA would read garbage).
+    """
+    enc = config_encoding(platform)
+    out = []
+    for line in lines:
+        try:
+            out.append(line.encode(enc))
+        except UnicodeEncodeError:
+            key, _, value = line.rstrip("\n").partition(",")
+            short = _windows_short_path(value.strip('"'))
+            if short:
+                try:
+                    out.append(f'{key},"{short}"\n'.encode(enc))
+                    continue
+                except UnicodeEncodeError:
+                    pass
+            raise XlmrioError(
+                f"the path {value} has characters that Excel's VBA cannot read in this PC's code page "
+                f"({enc}); create the environment in a folder with a plain name (e.g. C:\\xlmrio-env) "
+                "and run `python -m xlmrio addin install` from there") from None
+    return b"".join(out)
 
 
 def excel_present(platform: str | None = None) -> bool:
@@ -812,7 +957,7 @@ def excel_present(platform: str | None = None) -> bool:
 
 def install(addin: str | Path, *, platform: str | None = None, home: Path | None = None,
             environ: dict | None = None, executable: str | None = None,
-            excel: bool | None = None) -> Path:
+            excel: bool | None = None, prefix: str | Path | None = None) -> Path:
     """Copy *addin* into XLSTART and write the xlwings config; return the installed path.
 
     Raises :class:`XlmrioError` when no Excel is found (saying where *addin* is) or when the
@@ -823,8 +968,8 @@ def install(addin: str | Path, *, platform: str | None = None, home: Path | None
     if not excel:
         raise XlmrioError(
             f"no Excel installation was found on this machine ({platform}); the add-in was built at "
-            f"{Path(addin).resolve()} — copy it to a Windows or macOS machine with Excel and run "
-            "`xlmrio addin install` there (see docs/excel-install.md)")
+            f"{Path(addin).resolve()}; install xlmrio on the Windows or macOS machine with Excel and "
+            "run `python -m xlmrio addin install` there (see docs/excel-install.md)")
     target_dir = startup_dir(platform, home, environ)
     target = target_dir / ADDIN_NAME
     conf = config_path(platform, home, environ)
@@ -832,7 +977,8 @@ def install(addin: str | Path, *, platform: str | None = None, home: Path | None
         target_dir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(addin, target)
         conf.parent.mkdir(parents=True, exist_ok=True)
-        conf.write_text("".join(config_lines(platform, executable, environ)), encoding="utf-8")
+        conf.write_bytes(encode_config(config_lines(platform, executable, environ, prefix)
+                                       + (WINDOWS_EXTRA_CONFIG if platform.startswith("win") else []), platform))
         if platform == "darwin":  # RunPython needs xlwings' AppleScript (as `xlwings runpython install`)
             import xlwings
 
@@ -877,11 +1023,20 @@ def addin_build(out: str | Path | None = None) -> Path:
     return build_addin(Path(out) if out else Path(ADDIN_NAME))
 
 
-def addin_install() -> Path:
+def addin_install(say=print) -> Path:
     """``xlmrio addin install``: build to ``~/.xlmrio/xlmrio.xlam``, copy it into Excel's XLSTART
-    and write ``xlmrio.conf`` with this interpreter. Returns the installed path."""
+    and write ``xlmrio.conf`` with this interpreter; *say* gets where everything went and any
+    warning. Returns the installed path."""
     built = build_addin(default_build_path())
-    return install(built)
+    lines, warnings = interpreter_config()
+    target = install(built)
+    say(f"xlmrio: installed the add-in {target}")
+    say(f"xlmrio: wrote {config_path()}: Excel will use " + " ".join(line.strip() for line in lines))
+    for w in warnings:
+        say(f"xlmrio: warning: {w}")
+    say("xlmrio: start Excel (quit it first if it was open); the MRIO tab appears. After upgrading xlmrio, "
+        "run this command again.")
+    return target
 
 
 def addin_uninstall() -> Path | None:

@@ -1,7 +1,8 @@
 """The "Constraints" sheet of the Update command: target information for ANAIS / RAS / GRAS.
 
 The sheet holds sections, each a heading cell in column A followed by a header row and data rows
-up to the next blank row (any section may be left out)::
+up to the next section heading or the "Examples" line (blank rows inside a section are skipped, so
+the template leaves room to type; any section may be left out)::
 
     Options
     Option          | Value
@@ -42,6 +43,8 @@ from ..errors import WorkbookError
 from .layout import Grid, address, value_text
 
 SECTIONS = ("options", "known totals", "known cells", "aggregates", "coefficient bounds")
+EXAMPLES = "Examples"          # a line starting with this ends the last section
+ROOM = 5                        # empty rows the template leaves under each section's header
 UPDATE_OPTIONS = {
     "method": ("anais", ("anais", "ras", "gras")),
     "targets_from": ("", ()),
@@ -152,12 +155,16 @@ def read_constraints(grid: Grid, prior: MRIOTable) -> Constraints:
 
     out = Constraints()
     heads = {}
+    stops = [grid.nrows]        # where sections end: every heading and the examples line
     for i, row in enumerate(grid.values):
         t = _text(row[0] if row else None).lower()
         if t in SECTIONS:
             if t in heads:
                 raise grid.error(i, 0, f"section '{t}' appears twice")
             heads[t] = i
+            stops.append(i)
+        elif t.startswith(EXAMPLES.lower()):
+            stops.append(i)
     if not heads:
         raise WorkbookError("no section found: the sheet needs at least one of the headings "
                             + ", ".join(s.capitalize() for s in SECTIONS), grid.sheet, "A1")
@@ -165,10 +172,11 @@ def read_constraints(grid: Grid, prior: MRIOTable) -> Constraints:
     def rows(name: str):
         if name not in heads:
             return
-        i = heads[name] + 2  # skip the header row
-        while i < grid.nrows and any(v not in (None, "") for v in grid.values[i][:6]):
-            yield i
-            i += 1
+        start = heads[name] + 2  # skip the header row
+        end = min(k for k in stops if k > heads[name])
+        for i in range(start, end):
+            if any(v not in (None, "") and not (isinstance(v, str) and not v.strip()) for v in grid.values[i][:6]):
+                yield i
 
     for i in rows("options"):
         key = _text(grid.get(i, 0))
@@ -274,21 +282,22 @@ def template_rows(prior: MRIOTable | None = None) -> list[list[Any]]:
     rows: list[list[Any]] = [["Options", None, None, None, None], ["Option", "Value", "Allowed", None, None]]
     for k, (default, choices) in UPDATE_OPTIONS.items():
         rows.append([k, default if default != "" else None, ", ".join(choices) or ALLOWED.get(k, ""), None, None])
-    rows += [[None] * 5,
-             ["Known totals", None, None, None, None], ["Region", "Sector", "Total output", None, None],
-             [None] * 5,
-             ["Known cells", None, None, None, None], ["Block", "Row", "Column", "Value", None],
-             [None] * 5,
-             ["Aggregates", None, None, None, None], ["Name", "Type", "Value", "Member", "Weight"],
-             [None] * 5,
-             ["Coefficient bounds", None, None, None, None], ["Column", "Rows", "Lower", "Upper", "Name"],
-             [None] * 5,
-             ["Examples (copy a row into the section above it):", None, None, None, None],
-             [ex_r, ex_s, 1234.5, None, None],
-             ["Z", f"{ex_r}|{ex_s}", f"{ex_r2}|{ex_s2}", 12.0, None],
-             [f"total of two sectors", "hard", 500.0, f"x {ex_r}|{ex_s}", 1],
-             [None, None, None, f"x {ex_r2}|{ex_s2}", 1],
-             [f"{ex_r2}|{ex_s2}", f"{ex_r}|{ex_s}", 0.01, 0.2, None]]
+    sections = [("Known totals", ["Region", "Sector", "Total output", None, None]),
+                ("Known cells", ["Block", "Row", "Column", "Value", None]),
+                ("Aggregates", ["Name", "Type", "Value", "Member", "Weight"]),
+                ("Coefficient bounds", ["Column", "Rows", "Lower", "Upper", "Name"])]
+    rows.append([None] * 5)
+    for head, columns in sections:
+        rows += [[head, None, None, None, None], columns] + [[None] * 5 for _ in range(ROOM)]
+    rows += [
+        [f"{EXAMPLES} (copy a row into its section above; a section ends at the next heading):", None, None, None,
+         None, None],
+        [ex_r, ex_s, 1234.5, None, None, "(Known totals)"],
+        ["Z", f"{ex_r}|{ex_s}", f"{ex_r2}|{ex_s2}", 12.0, None, "(Known cells)"],
+        ["total of two sectors", "hard", 500.0, f"x {ex_r}|{ex_s}", 1, "(Aggregates: two rows)"],
+        [None, None, None, f"x {ex_r2}|{ex_s2}", 1, None],
+        [f"{ex_r2}|{ex_s2}", f"{ex_r}|{ex_s}", 0.01, 0.2, None, "(Coefficient bounds)"]]
+    rows = [r + [None] * (6 - len(r)) for r in rows]
     return rows
 
 

@@ -14,12 +14,12 @@ from .context import Context, concordance, finish, header, open_context
 
 def build_aggregate(book, ctx: Context) -> list[ResultSheet]:
     s = ctx.settings
-    smap = concordance(ctx, "sector_concordance") if s.get("sector_concordance") else None
-    rmap = concordance(ctx, "region_concordance") if s.get("region_concordance") else None
+    t = ctx.table
+    smap = concordance(ctx, "sector_concordance", list(t.sectors)) if s.get("sector_concordance") else None
+    rmap = concordance(ctx, "region_concordance", list(t.regions)) if s.get("region_concordance") else None
     if smap is None and rmap is None:
         raise OptionError("set 'sector_concordance' and/or 'region_concordance' in the Settings sheet to a sheet "
                           "with two columns (label, group)")
-    t = ctx.table
     ta = _aggregate(t, sector_map={k: v for k, v in smap.items() if k in t.sectors} if smap else None,
                     region_map={k: v for k, v in rmap.items() if k in t.regions} if rmap else None,
                     name=f"{t.name} aggregated")

@@ -74,9 +74,27 @@ def _check_options(ctx: Context, command: str) -> None:
                                                       f"{', '.join(t.sectors)}")
 
 
-def concordance(ctx: Context, option: str) -> dict[str, str]:
-    """The concordance on the sheet named by *option* (missing sheet: error at the option's cell)."""
-    return read_concordance(ctx.step.book, option_sheet(ctx, option).name)
+def concordance(ctx: Context, option: str, covers: list[str] | None = None) -> dict[str, str]:
+    """The concordance on the sheet named by *option* (missing sheet: error at the option's cell).
+
+    *covers*: labels of the table it must map; one it misses is reported on the concordance sheet,
+    at the first empty row below its entries (where the user adds it)."""
+    sheet = option_sheet(ctx, option)
+    conc = read_concordance(ctx.step.book, sheet.name)
+    missing = [x for x in (covers or []) if x not in conc]
+    if missing:
+        from ..layout import address
+        from ..reader import sheet_grid
+
+        g = sheet_grid(sheet)
+        kind = "sector" if option.startswith("sector") else "region"
+        more = f" (also missing: {', '.join(map(repr, missing[1:6]))}{' ...' if len(missing) > 6 else ''})" \
+            if len(missing) > 1 else ""
+        raise WorkbookError(
+            f"{kind} {missing[0]!r} of the table on {ctx.source.description} is not in this concordance "
+            f"(option {option!r}); add a row: {missing[0]} | its group{more}",
+            sheet.name, address(g.row0 + g.nrows, g.col0))
+    return conc
 
 
 def satellite_of(ctx: Context) -> str:
@@ -159,8 +177,4 @@ def sector_groups(book, ctx: Context) -> dict | None:
     name = ctx.settings.get("sector_concordance") or ""
     if not name:
         return None
-    conc = concordance(ctx, "sector_concordance")
-    missing = [s for s in ctx.table.sectors if s not in conc]
-    if missing:
-        raise WorkbookError(f"sector concordance does not map {missing[:5]}", name, "A1")
-    return conc
+    return concordance(ctx, "sector_concordance", covers=list(ctx.table.sectors))

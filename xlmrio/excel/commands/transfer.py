@@ -16,6 +16,7 @@ def build_transfer(ctx: Context, t0_source: Source) -> list[ResultSheet]:
     from ..transfer_inputs import read_coefficients, read_deflators
 
     t0, t1 = t0_source.table, ctx.table
+    _check_labels(ctx, t0_source)
     sat = satellite_of(ctx)
     s = ctx.settings
     ctx.step(f"demand-attributed output of {t0_source.description} and {ctx.source.description}")
@@ -152,6 +153,51 @@ def build_transfer(ctx: Context, t0_source: Source) -> list[ResultSheet]:
     return [ResultSheet("Transfer & leakage", "transfer", h["title"], h["subtitle"], tables, notes, charts,
                         meta=h["meta"], kind="result",
                         source=f"{t0_source.description} → {ctx.source.description}", key_figures=key)]
+
+
+def _label_cell(book, source: Source, label: str) -> str | None:
+    """``'Sheet'!B8``: the first cell of *source*'s sheet holding *label* (None if not on a sheet)."""
+    from ..layout import address
+    from ..reader import sheet_grid
+
+    if not source.sheet or source.sheet not in [sh.name for sh in book.sheets]:
+        return None
+    g = sheet_grid(book.sheets[source.sheet])
+    for i, row in enumerate(g.values):
+        for j, v in enumerate(row):
+            if v is not None and str(v).strip() == label:
+                return f"'{source.sheet}'!{address(g.row0 + i, g.col0 + j)}"
+    return None
+
+
+def _check_labels(ctx: Context, t0_source: Source) -> None:
+    """Both years must share labels: the error names the first differing label's cell on each sheet
+    and the option table_t0."""
+    from ...core.transfer import check_same_labels
+    from ...errors import LabelError, WorkbookError
+
+    t0, t1 = t0_source.table, ctx.table
+    try:
+        check_same_labels(t0, t1, (t0_source.description, ctx.source.description))
+    except LabelError as exc:
+        book = ctx.step.book
+        where = ""
+        for what, kind in (("regions", "region"), ("sectors", "sector"), ("fd_categories", "final-demand category")):
+            a, b = list(getattr(t0, what)), list(getattr(t1, what))
+            if a == b:
+                continue
+            k = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+            cells = []
+            if k < len(a):
+                cells.append(f"{_label_cell(book, t0_source, a[k]) or t0_source.description} has {kind} {a[k]!r}")
+            if k < len(b):
+                cells.append(f"{_label_cell(book, ctx.source, b[k]) or ctx.source.description} has {b[k]!r}")
+            where = " where ".join(cells) + "; "
+            break
+        raise WorkbookError(
+            f"{where}the earlier table (option table_t0 = {ctx.settings.get('table_t0')!r}) and the table "
+            f"(option table) must have the same regions, sectors and final-demand categories in the same order: "
+            f"{str(exc).split(': ', 1)[-1]}") from None
 
 
 @register("transfer", label="Transfer & leakage", group="Transfer", image="ArrowsMoreMenu",

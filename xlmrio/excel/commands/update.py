@@ -32,6 +32,8 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
     totals, known, aggs = dict(cons.totals), dict(cons.known_cells), list(cons.aggregates)
     target_src = None
     ctx.inputs |= {opts[k] for k in ("targets_from", "compare_with") if opts.get(k)}
+    for key in ("targets_from", "compare_with", "reference_table"):
+        _check_named_table(book, cons, cname, key)
     if opts.get("targets_from"):
         target_src = read_table(book, {**s, "table": opts["targets_from"], "table_file": ""})
         t_tot, t_known, t_aggs = margins_of(target_src.table, prior, opts["targets_from"])
@@ -197,6 +199,19 @@ def accuracy_reading(acc: pd.DataFrame, method: str) -> str:
                 "target margins RAS/GRAS use exactly this information, while ANAIS is built for partial or "
                 "uncertain information")
     return txt + "."
+
+
+def _check_named_table(book, cons, cname: str, key: str) -> None:
+    """A Constraints option naming a table (targets_from, compare_with, reference_table) must name a
+    sheet or defined name of the workbook; else the error is at that option's cell."""
+    want = cons.options.get(key)
+    if not want:
+        return
+    sheets = [sh.name for sh in book.sheets]
+    if want in sheets or want in {nm.name for nm in book.names}:
+        return
+    raise WorkbookError(f"{key}: no sheet or defined name called {want!r}; sheets: {', '.join(sheets)}",
+                        cname, cons.cells.get(key, "A1"))
 
 
 def _reference_regions(book, s: dict, cons, cname: str, prior: MRIOTable):
