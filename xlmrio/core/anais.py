@@ -103,12 +103,16 @@ class Aggregate:
     soft : bool
         ``False`` (hard): the equality must hold.  ``True``: it may deviate by
         ``r_g |value|`` and ``r_g`` counts towards ``rho`` (§4.4-5).
+    se : float, optional
+        Standard error of a soft item (money units), used by :func:`xlmrio.core.kras.kras`
+        to weigh conflicts (default there: ``rel_se * |value|``); ANAIS ignores it.
     """
 
     name: str
     members: Sequence[Any]
     value: float
     soft: bool = False
+    se: float | None = None
 
 
 @dataclass(frozen=True)
