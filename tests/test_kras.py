@@ -205,3 +205,42 @@ def test_bad_options():
         kras(t0, zero_policy="free")
     with pytest.raises(OptionError):
         kras(t0, rel_se=0)
+
+
+def test_sign_flip_is_reseeded_and_zero_aggregate_forces_zeros():
+    """An inventory change that turns negative (all members' priors positive) is re-seeded from the
+    prior's pattern; an aggregate of value 0 over positive cells fixes them at zero."""
+    t0 = worked_example()
+    labs = t0.labels()
+    col = "R1|FD"
+    grp = Aggregate("R1 FD from R2", [("Y", labs[2], col), ("Y", labs[3], col)], -6.0)
+    zero = Aggregate("R2|S to R1", [("Z", labs[3], labs[0]), ("Z", labs[3], labs[1])], 0.0)
+    res = kras(t0, aggregates=[grp, zero])
+    Y = res.table.Y
+    assert Y[2, 0] + Y[3, 0] == pytest.approx(-6.0)
+    assert Y[2, 0] < 0 and Y[3, 0] < 0
+    # the new priors follow the old pattern 14 : 3
+    seeded = res.seeded.set_index("row")
+    assert seeded.loc[labs[2], "prior"] / seeded.loc[labs[3], "prior"] == pytest.approx(14 / 3)
+    assert res.table.Z[3, 0] == 0 and res.table.Z[3, 1] == 0
+    with pytest.raises(InfeasibleError):
+        kras(t0, aggregates=[grp], zero_policy="fixed")
+
+
+def test_update_auto_picks_by_information():
+    from xlmrio.update import choose_method, update
+
+    t0, t1 = demo(2002), demo(2007)
+    margins = dict(totals=t1.x, known_cells=_known_fd_va(t1))
+    res = update(t0, **margins)
+    assert res.method == "gras" and "margins" in res.reason
+    u, v = _margins(t1)
+    assert np.abs(res.table.Z - R.ras(t0.Z, u, v).Z).max() <= 1e-7 * t1.Z.max()
+    cells = dict(margins, known_cells={**_known_fd_va(t1), "Z": np.where(t1.Z > np.quantile(t1.Z, 0.99), t1.Z, np.nan)})
+    assert choose_method(**cells)[0] == "kras"
+    assert choose_method(aggregates=[Aggregate("a", [("Z", t0.labels()[0], t0.labels()[1])], 1.0)])[0] == "kras"
+    assert choose_method(aggregates=[Aggregate("a", [("x", t0.labels()[0])], 1.0)])[0] == "gras"
+    with pytest.raises(OptionError, match="kras"):
+        update(t0, method="ras", **cells)
+    with pytest.raises(OptionError):
+        update(t0, method="magic", **margins)

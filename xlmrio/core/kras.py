@@ -19,10 +19,12 @@ Armijo back-tracking.  Unknown total outputs are eliminated: ``w_k`` is replaced
 ``k`` wherever it appears, and the balance of ``k`` becomes "row sum = column sum".
 
 Zero-prior cells (``zero_policy``): ``"fixed"`` keeps them zero (structural zeros, as RAS);
-``"seed"`` (default) handles an equality item whose value is non-zero while every one of its
-free members has a zero prior — which would make the problem infeasible — by giving those members
-a prior equal to the item's value split evenly over them; the seeded cells are reported
-(``KrasResult.seeded``).  Any other zero-prior cell stays zero.
+``"seed"`` (default) handles an equality item that the prior's signs cannot meet — its value is
+non-zero while every free member has a zero prior, or a prior of the other sign (an inventory
+change turning negative) — which would make the problem infeasible: its members get a new prior,
+the item's value split by the prior's pattern (signs flip), or evenly when the members are all
+zero.  The re-seeded cells are reported (``KrasResult.seeded``).  Any other cell keeps its prior
+and sign; other zero-prior cells stay zero.
 """
 from __future__ import annotations
 
@@ -43,7 +45,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["kras", "KrasResult", "CONFLICT_Z"]
 
 CONFLICT_Z = 3.0          # a soft item whose |eps / se| exceeds this is reported as a conflict (§5.4)
-DENSE_MAX = 4000          # Newton system solved densely up to this many items, else by preconditioned CG
+DENSE_SMALL = 1500        # Newton system always solved densely up to this many items
+DENSE_MAX = 6000          # ... and up to this many when it is more than 10 % filled; else sparse LU (CG last)
+_TRACE = False
 _EXP_CAP = 600.0          # cap on the exponent (no overflow while the line search probes)
 
 
@@ -68,7 +72,7 @@ class KrasResult:
     conflicts : pandas.DataFrame
         The soft items with ``|z| > CONFLICT_Z`` (the rows of ``residuals``), largest first.
     seeded : pandas.DataFrame
-        Zero-prior cells given a prior by ``zero_policy="seed"``: block, row, column, prior, value.
+        Cells given a new prior by ``zero_policy="seed"``: block, row, column, prior (the new one), value.
     seconds : float
         Wall time (build + solve).
     """
@@ -91,25 +95,80 @@ def _row_sum_expr(P, n_cells: int) -> sp.csr_matrix:
     return sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(N, n_cells))
 
 
+def _forced_zeros(G: sp.csr_matrix, rhs, eq, p, free, tiny) -> np.ndarray:
+    """Cells an item of value 0 forces to zero: all its free members' terms ``G_gc p_c`` have one sign
+    (as RAS's zero target row).  Repeated until nothing changes; returns a bool mask over cells."""
+    zero = np.zeros(p.size, dtype=bool)
+    rows = np.flatnonzero(eq & (np.abs(rhs) <= tiny))
+    changed = True
+    while changed:
+        changed = False
+        for i in rows:
+            lo, hi = G.indptr[i], G.indptr[i + 1]
+            cols, vals = G.indices[lo:hi], G.data[lo:hi]
+            ok = free[cols] & ~zero[cols] & (p[cols] != 0) & (vals != 0)
+            if not ok.any():
+                continue
+            terms = vals[ok] * p[cols[ok]]
+            if (terms > 0).all() or (terms < 0).all():
+                zero[cols[ok]] = True
+                changed = True
+    return zero
+
+
 def _seed(G: sp.csr_matrix, rhs, eq, p, free, tiny) -> dict[int, float]:
-    """Even-split priors for the free zero-prior members of equality items nothing else can meet."""
-    nz = free & (p != 0)
+    """New priors for the free members of equality items that the prior's sign pattern cannot meet.
+
+    An item is unreachable when its value ``b`` is non-zero and no free member has a term
+    ``G_gc p_c`` of the sign of ``b`` (all members zero, or all of the other sign, e.g. an
+    inventory change that turns negative).  Its members get the prior ``p_c b / sum_c G_gc p_c``
+    (the prior's pattern, rescaled to ``b``; signs flip), or ``b`` split evenly when that sum is 0.
+    """
     seeded: dict[int, float] = {}
-    has_var = (abs(G) @ nz.astype(float)) > 0
-    need = np.flatnonzero(eq & ~has_var & (np.abs(rhs) > tiny))
-    for i in need:
+    pp = p.copy()
+    for i in np.flatnonzero(eq & (np.abs(rhs) > tiny)):
         lo, hi = G.indptr[i], G.indptr[i + 1]
         cols, vals = G.indices[lo:hi], G.data[lo:hi]
         ok = free[cols] & (vals != 0)
-        if any(c in seeded for c in cols[ok]):        # met through an earlier seed
-            continue
         cols, vals = cols[ok], vals[ok]
         if cols.size == 0:
             continue
-        share = rhs[i] / float(np.sum(vals * vals))
-        for c, a in zip(cols, vals):
-            seeded[int(c)] = share * a
+        terms = vals * pp[cols]
+        if np.any(np.sign(terms) == np.sign(rhs[i])):
+            continue
+        tot = float(terms.sum())
+        if tot != 0.0:
+            newp = pp[cols] * (rhs[i] / tot)
+        else:
+            newp = vals * (rhs[i] / float(np.sum(vals * vals)))
+        for c, val in zip(cols, newp):
+            seeded[int(c)] = float(val)
+            pp[c] = val
     return seeded
+
+
+def _newton_direction(H: sp.csr_matrix, g: np.ndarray) -> np.ndarray:
+    """Solve ``H d = g`` (H symmetric positive semi-definite, a tiny ridge for redundant items).
+
+    Dense Cholesky-type solve when small or well filled, sparse LU otherwise, preconditioned CG last.
+    """
+    n = g.size
+    ridge = 1e-12 * max(float(H.diagonal().max(initial=0.0)), 1e-300)
+    Hr = (H + sp.diags(np.full(n, ridge))).tocsr()
+    if n <= DENSE_SMALL or (n <= DENSE_MAX and H.nnz > 0.1 * n * n):
+        Hd = Hr.toarray()
+        try:
+            return np.linalg.solve(Hd, g)
+        except np.linalg.LinAlgError:
+            return np.linalg.lstsq(Hd, g, rcond=None)[0]
+    from scipy.sparse.linalg import LinearOperator, cg, splu
+
+    try:
+        return splu(Hr.tocsc(), permc_spec="MMD_AT_PLUS_A").solve(g)
+    except RuntimeError:   # exactly singular factor
+        diag = Hr.diagonal()
+        M = LinearOperator(Hr.shape, matvec=lambda r: r / diag)
+        return cg(Hr, g, M=M, rtol=1e-10, maxiter=5000)[0]
 
 
 def kras(
@@ -122,7 +181,7 @@ def kras(
     reference_regions: ReferenceRegions | None = None,
     rel_se: float = 0.05,
     zero_policy: str = "seed",
-    tol: float = 1e-10,
+    tol: float = 1e-9,
     maxiter: int = 200,
 ) -> KrasResult:
     """Balance ``prior`` to any linear information by KRAS (METHODS.md §5.4).
@@ -140,7 +199,8 @@ def kras(
     zero_policy : {"seed", "fixed"}
         See the module docstring.  ``"fixed"`` keeps every zero-prior cell at zero.
     tol : float
-        Convergence tolerance on the largest relative residual of the hard items.
+        Convergence tolerance on the largest relative residual of the hard items (Newton also
+        stops when, below 1e-7, the residual no longer halves: the floating-point floor).
     maxiter : int
         Newton iterations before giving up.
 
@@ -194,6 +254,7 @@ def kras(
     tiny = 1e-12
 
     p = P.p.copy()
+    p[_forced_zeros(G, rhs, eq, p, free, tiny)] = 0.0    # t -> 0 only at infinite multipliers: fix them
     seeded = _seed(G, rhs, eq, p, free, tiny) if zero_policy == "seed" else {}
     for c, val in seeded.items():
         p[c] = val
@@ -236,7 +297,7 @@ def kras(
     lam = np.zeros(act.size)
     t = primal(lam)
     phi = dual(lam, t)
-    it, conv, rel = 0, False, np.inf
+    it, conv, rel, prev = 0, False, np.inf, np.inf
     for it in range(1, maxiter + 1):
         v = pv * t
         Av = A @ v
@@ -245,30 +306,21 @@ def kras(
         viol = np.where(ineq, np.maximum(-grad, 0.0) * (lam >= 0) + np.abs(grad) * (lam < 0), np.abs(grad))
         viol = np.where(ineq & (lam >= 0) & (grad >= 0), 0.0, viol)
         rel = float(np.max(viol / scale, initial=0.0))
-        if rel < tol:
+        if _TRACE:
+            print(f"KRAS it {it} rel {rel:.3g}", flush=True)
+        # converged, or at the floating-point floor (quadratic convergence stopped below 1e-7)
+        if rel < tol or (rel < 1e-7 and rel > 0.5 * prev):
             conv = True
             break
+        prev = rel
         # projected Newton: bound multipliers at 0 whose gradient pushes outwards stay put
         hold = ineq & (lam >= 0) & (grad > 0)
         fr = np.flatnonzero(~hold)
         D = a * t
         H = (A[fr].multiply(D[None, :]) @ A[fr].T).tocsr()
         H = H + sp.diags(s2[fr])
-        ridge = 1e-12 * max(float(H.diagonal().max(initial=0.0)), 1e-300)
         d = np.zeros(act.size)
-        if fr.size <= DENSE_MAX:
-            Hd = H.toarray()
-            Hd[np.diag_indices_from(Hd)] += ridge
-            try:
-                d[fr] = np.linalg.solve(Hd, grad[fr])
-            except np.linalg.LinAlgError:
-                d[fr] = np.linalg.lstsq(Hd, grad[fr], rcond=None)[0]
-        else:
-            from scipy.sparse.linalg import LinearOperator, cg
-
-            diag = H.diagonal() + ridge
-            M = LinearOperator(H.shape, matvec=lambda r: r / diag)
-            d[fr], _ = cg(H + sp.diags(np.full(fr.size, ridge)), grad[fr], M=M, rtol=1e-10, maxiter=2000)
+        d[fr] = _newton_direction(H, grad[fr])
         step, slope = 1.0, float(grad @ d)
         while step > 1e-12:
             new = lam + step * d
