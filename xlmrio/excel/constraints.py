@@ -5,7 +5,7 @@ up to the next blank row (any section may be left out)::
 
     Options
     Option          | Value
-    method          | anais            (anais, ras, gras)
+    method          | anais            (anais, ras, gras, kras, auto)
     targets_from    | MRIO 2007        (a table sheet: its total outputs, final-demand row sums and
                                         primary inputs become the targets)
     compare_with    | MRIO 2007        (a table sheet: report accuracy against it)
@@ -43,7 +43,7 @@ from .layout import Grid, address
 
 SECTIONS = ("options", "known totals", "known cells", "aggregates", "coefficient bounds")
 UPDATE_OPTIONS = {
-    "method": ("anais", ("anais", "ras", "gras")),
+    "method": ("anais", ("anais", "ras", "gras", "kras", "auto")),
     "targets_from": ("", ()),
     "compare_with": ("", ()),
     "rmax_mode": ("relative", ("relative", "absolute")),
