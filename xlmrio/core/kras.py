@@ -24,7 +24,8 @@ non-zero while every free member has a zero prior, or a prior of the other sign 
 change turning negative) — which would make the problem infeasible: its members get a new prior,
 the item's value split by the prior's pattern (signs flip), or evenly when the members are all
 zero.  The re-seeded cells are reported (``KrasResult.seeded``).  Any other cell keeps its prior
-and sign; other zero-prior cells stay zero.
+and sign; other zero-prior cells stay zero.  A hard aggregate given as 0 (to 1e-9 of the largest prior cell) sets its members
+to 0 (with either policy).
 """
 from __future__ import annotations
 
@@ -95,10 +96,16 @@ def _row_sum_expr(P, n_cells: int) -> sp.csr_matrix:
     return sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(N, n_cells))
 
 
-def _forced_zeros(G: sp.csr_matrix, rhs, eq, p, free, tiny) -> np.ndarray:
+def _forced_zeros(G: sp.csr_matrix, rhs, eq, p, free, tiny, zero_aggs=()) -> np.ndarray:
     """Cells an item of value 0 forces to zero: all its free members' terms ``G_gc p_c`` have one sign
-    (as RAS's zero target row).  Repeated until nothing changes; returns a bool mask over cells."""
+    (as RAS's zero target row), or the item is an aggregate given as exactly 0 (``zero_aggs``: its
+    members are taken to be 0, not positive and negative cells that cancel).  Repeated until nothing
+    changes; returns a bool mask over cells."""
     zero = np.zeros(p.size, dtype=bool)
+    for i in zero_aggs:
+        lo, hi = G.indptr[i], G.indptr[i + 1]
+        cols = G.indices[lo:hi][G.data[lo:hi] != 0]
+        zero[cols[free[cols]]] = True
     rows = np.flatnonzero(eq & (np.abs(rhs) <= tiny))
     changed = True
     while changed:
@@ -254,7 +261,10 @@ def kras(
     tiny = 1e-12
 
     p = P.p.copy()
-    p[_forced_zeros(G, rhs, eq, p, free, tiny)] = 0.0    # t -> 0 only at infinite multipliers: fix them
+    zero_aggs = [i for i, g in zip(agg_rows, aggs) if abs(float(g.value)) <= 1e-9 * sigma and not g.soft]
+    forced = _forced_zeros(G, rhs, eq, p, free, tiny, zero_aggs)   # t -> 0 only at infinite multipliers
+    p[forced] = 0.0
+    free = free & ~forced
     seeded = _seed(G, rhs, eq, p, free, tiny) if zero_policy == "seed" else {}
     for c, val in seeded.items():
         p[c] = val
