@@ -246,10 +246,13 @@ from xlmrio.core.kras import KrasResult, kras  # noqa: E402
 #: The evidence behind ``method="auto"`` (docs/update-accuracy.md; bench/bench_update_accuracy.py and
 #: bench/bench_update_grouped.py).  Each entry: (method, one-line reason with the benchmark figure).
 AUTO_EVIDENCE = {
-    "margins": ("gras", "only margins are known (no information on single intermediate flows): RAS/GRAS had the "
-                        "lowest WAPE of Z and of L on every real year pair of the margins benchmark"),
-    "cells": ("kras", "information on intermediate flows (known cells, aggregates or coefficient bounds): KRAS "
-                      "was the most accurate method of the grouped-regions and some-cells-known benchmarks"),
+    "margins": ("gras", "only margins are known (nothing on single intermediate flows): RAS/GRAS had the lowest "
+                        "WAPE of Z in all 22 margins-benchmark rows (7 real year pairs, exact and noisy margins)"),
+    "cells": ("kras", "information on intermediate flows (known cells, aggregates or coefficient bounds): with "
+                      "the largest 5 % of Z cells known KRAS cut margins-only RAS's WAPE of Z by 35-77 % on 5 real "
+                      "pairs; with regions known only as a group it solved all 9 cases (ANAIS's default none) "
+                      "and was level with a proportional split (within 0.13 points) while returning a balanced "
+                      "table"),
 }
 
 _FD_VA_BLOCKS = ("Y", "V", "exports", "other", "x", "w", "total")
