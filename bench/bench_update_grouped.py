@@ -221,7 +221,7 @@ def run_grouped(prior, true, group, methods=GROUP_METHODS) -> list[dict]:
     in_g = np.array([prior.regions[k // n] in group for k in range(N)])
     mask = in_g[:, None] | in_g[None, :]
     L_true = leontief_L(true.Z, true.x)
-    info, t_info = _timed(lambda: grouped_information(prior, true, group))
+    info = grouped_information(prior, true, group)
     rows = []
     for meth in methods:
         err, sc = None, None
@@ -237,7 +237,7 @@ def run_grouped(prior, true, group, methods=GROUP_METHODS) -> list[dict]:
             elif meth.startswith("anais"):
                 kw = {"anais": {}, "anais_free": {"zero_policy": "free"},
                       "anais_zfree": {"zero_policy": "free", "rho_scope": "Z"}}[meth]
-                res, sec = _timed(lambda: anais(prior, **info, **kw))
+                res, sec = _timed(lambda kw=kw: anais(prior, **info, **kw))
                 Z, x = res.table.Z, res.table.x
             elif meth == "kras":
                 res, sec = _timed(lambda: kras(prior, **info))

@@ -55,7 +55,7 @@ def test_grouped_information_is_met_and_beats_keep_a():
     info = grp.grouped_information(prior, true, group)
     res = kras(prior, **info)
     T = res.table
-    Zid, Fid, Vid, xid = grp.group_partition(prior, group)
+    Zid, _Fid, _Vid, xid = grp.group_partition(prior, group)
     for ids, est, tru in ((Zid, T.Z, true.Z), (xid, T.x, true.x)):
         m = ids >= 0
         n = ids.max() + 1

@@ -2,7 +2,6 @@
 sheet; on the demo's margins auto runs GRAS, whose Z equals RAS's on the same margins (xlmrio.core.ras)."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import xlwings as xw
 from numpy.testing import assert_allclose

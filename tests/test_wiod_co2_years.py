@@ -13,7 +13,6 @@ import warnings
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from xlmrio.datasets import wiod

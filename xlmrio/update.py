@@ -1,4 +1,4 @@
-"""Table updating: RAS, GRAS and ANAIS (METHODS.md §4–5).  The public Python namespace.
+"""Table updating: RAS, GRAS, KRAS and ANAIS (METHODS.md §4–5).  The public Python namespace.
 
 Quick reference
 ---------------
@@ -7,6 +7,10 @@ Quick reference
 >>> info = ras_result(Z0, u, v)            # BalanceResult: Z, r, s, iterations, eps
 >>> res = anais(prior, totals={("BJ", "Agri"): 110.0})
 >>> res.table, res.rho, res.objective, res.deviations, res.binding
+>>> k = kras(prior, totals=..., aggregates=[...])   # GRAS under any linear information (§5.4)
+>>> k.table, k.iterations, k.residuals, k.conflicts, k.seeded
+>>> u = update(prior, method="auto", **information)  # RAS/GRAS for margins only, else KRAS
+>>> u.table, u.method, u.reason
 
 Target information for :func:`anais` (see :mod:`xlmrio.core.anais` for details)
 -------------------------------------------------------------------------------

@@ -48,7 +48,6 @@ __all__ = ["kras", "KrasResult", "CONFLICT_Z"]
 CONFLICT_Z = 3.0          # a soft item whose |eps / se| exceeds this is reported as a conflict (§5.4)
 DENSE_SMALL = 1500        # Newton system always solved densely up to this many items
 DENSE_MAX = 6000          # ... and up to this many when it is more than 10 % filled; else sparse LU (CG last)
-_TRACE = False
 WARM_SWEEPS = 5           # classical KRAS scaling sweeps before Newton (see _warm_start)
 _EXP_CAP = 600.0          # cap on the exponent (no overflow while the line search probes)
 
@@ -346,9 +345,6 @@ def kras(
         viol = np.where(ineq, np.maximum(-grad, 0.0) * (lam >= 0) + np.abs(grad) * (lam < 0), np.abs(grad))
         viol = np.where(ineq & (lam >= 0) & (grad >= 0), 0.0, viol)
         rel = float(np.max(viol / scale, initial=0.0))
-        if _TRACE:
-            j = int(np.argmax(viol / scale))
-            print(f"KRAS it {it} rel {rel:.3g} worst {names[act[j]]} b {b[j]:.3g} Av {Av[j]:.3g}", flush=True)
         # converged, or at the floating-point floor (quadratic convergence stopped below 1e-7)
         if rel < tol or (rel < 1e-7 and rel > 0.5 * prev):
             conv = True
