@@ -67,6 +67,14 @@ def _wiod(t0, t1):
     return load
 
 
+def _wiod_third(year):
+    def load():
+        import _io_tables as io
+
+        return io.wiod_agg_table(year)
+    return load
+
+
 PAIRS = {
     "demo-02-07": ("Demo WIOD 2002->2007 (8x17)", _demo,
                    [("CHN", "JPN", "KOR+TWN"), ("EU", "OHI"), ("USA", "OEM", "RoW")]),
@@ -76,11 +84,16 @@ PAIRS = {
                     [("DEU", "FRA", "ITA"), ("CHN", "JPN", "KOR"), ("BEL", "NLD", "LUX")]),
 }
 QUICK = {"demo-02-07": 1}
-GROUP_METHODS = ("split", "keep", "anais", "anais_free", "anais_zfree", "kras", "auto")
+#: a third (earlier) year per pair for coefficient intervals (§4.2): [min, max] of the prior's and the third
+#: year's total-input coefficients of each group member column, widened by INTERVAL_WIDEN
+THIRD = {"wiod5-03-08": _wiod_third(2001), "wiod5-05-10": _wiod_third(2003)}
+INTERVAL_WIDEN = 0.5
+GROUP_METHODS = ("split", "keep", "anais", "anais_free", "anais_zfree", "kras", "auto", "anais_zfree_int", "kras_int")
 CELLS_METHODS = ("ras", "ras_known", "anais_zfree", "kras", "auto")
 LABEL = {"split": "proportional split", "keep": "keep A", "anais": "ANAIS (default)", "anais_free": "ANAIS free",
          "anais_zfree": "ANAIS Z free", "kras": "KRAS", "auto": "auto", "ras": "RAS (margins)",
-         "ras_known": "RAS + known cells"}
+         "ras_known": "RAS + known cells", "anais_zfree_int": "ANAIS Z free + intervals",
+         "kras_int": "KRAS + intervals"}
 
 
 def fd_matrix(t: MRIOTable) -> np.ndarray:
@@ -192,6 +205,33 @@ def _split(prior_block, ids, true_block):
     return out
 
 
+def interval_bounds(prior: MRIOTable, third: MRIOTable, group, widen: float | None = None) -> list:
+    """Coefficient bounds for every group member column (s, j) and origin sector i (summed over all origin
+    regions): ``[(1 - widen) min, (1 + widen) max]`` of the prior's and the third year's coefficient."""
+    from xlmrio.update import CoefficientBound
+
+    widen = INTERVAL_WIDEN if widen is None else widen
+    n = prior.n
+    out = []
+    for t_idx, s in enumerate(prior.regions):
+        if s not in group:
+            continue
+        for j, sj in enumerate(prior.sectors):
+            col = t_idx * n + j
+            coefs = []
+            for t in (prior, third):
+                x = t.x[col]
+                coefs.append(np.asarray(t.Z)[:, col].reshape(t.m, n).sum(axis=0) / x if x > 0 else None)
+            if any(c is None for c in coefs):
+                continue
+            lo, hi = np.minimum(*coefs), np.maximum(*coefs)
+            for i, si in enumerate(prior.sectors):
+                out.append(CoefficientBound(column=(s, sj), rows=[(r, si) for r in prior.regions],
+                                            lower=(1 - widen) * lo[i], upper=(1 + widen) * hi[i],
+                                            name=f"a[{si} -> {s}|{sj}]"))
+    return out
+
+
 def proportional_split(prior: MRIOTable, true: MRIOTable, group) -> tuple[np.ndarray, np.ndarray]:
     Zid, _Fid, _Vid, xid = group_partition(prior, group)
     return _split(prior.Z, Zid, true.Z), _split(prior.x, xid, true.x)
@@ -216,17 +256,27 @@ def _timed(fn):
     return out, time.perf_counter() - t0
 
 
-def run_grouped(prior, true, group, methods=GROUP_METHODS) -> list[dict]:
+def run_grouped(prior, true, group, methods=GROUP_METHODS, third=None) -> list[dict]:
     N, n = prior.N, prior.n
     in_g = np.array([prior.regions[k // n] in group for k in range(N)])
     mask = in_g[:, None] | in_g[None, :]
     L_true = leontief_L(true.Z, true.x)
     info = grouped_information(prior, true, group)
     rows = []
+    bounds = interval_bounds(prior, third, group) if third is not None else None
     for meth in methods:
+        if meth.endswith("_int") and bounds is None:
+            continue
         err, sc = None, None
         try:
-            if meth == "split":
+            if meth == "anais_zfree_int":
+                res, sec = _timed(lambda: anais(prior, **info, coefficient_bounds=bounds, zero_policy="free",
+                                                rho_scope="Z"))
+                Z, x = res.table.Z, res.table.x
+            elif meth == "kras_int":
+                res, sec = _timed(lambda: kras(prior, **info, coefficient_bounds=bounds))
+                Z, x = res.table.Z, res.table.x
+            elif meth == "split":
                 (Z, x), sec = _timed(lambda: proportional_split(prior, true, group))
             elif meth == "keep":
                 def keep():
@@ -358,10 +408,11 @@ def main(argv=None):
         for key in keys:
             label, load, groups = PAIRS[key]
             prior, true = load()
+            third = THIRD[key]() if key in THIRD else None
             for group in groups[: QUICK.get(key, len(groups)) if args.quick else len(groups)]:
                 gname = "+".join(group)
                 meths = [m for m in GROUP_METHODS if not args.methods or m in args.methods]
-                for r in run_grouped(prior, true, group, meths):
+                for r in run_grouped(prior, true, group, meths, third):
                     r.update(pair=label, group=gname)
                     grouped.append(r)
                     print(f"{label:28s} {gname:18s} {LABEL[r['method']]:18s} "
