@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from xlmrio.core.leontief import coefficients, leontief_inverse  # noqa: E402
 from xlmrio.core.table import MRIOTable  # noqa: E402
 from xlmrio.errors import SolverError, XlmrioError  # noqa: E402
-from xlmrio.update import Aggregate, anais, balance_table, compare, ras  # noqa: E402
+from xlmrio.update import Aggregate, anais, balance_table, compare, kras, ras  # noqa: E402
 
 import _io_tables as io  # noqa: E402
 
@@ -96,7 +96,7 @@ QUICK = ("oecd-chn-10-15", "nbs-17-18")
 CBC_FALLBACK_MAX_N = 60  # retry ANAIS with CBC after a HiGHS failure only up to this many rows
 
 METHODS = {
-    "margins": ("keep", "ras", "anais", "anais_cols", "anais_soft"),
+    "margins": ("keep", "ras", "anais", "anais_cols", "anais_soft", "anais_z", "kras"),
     "table": ("keep", "gras_table", "anais", "anais_cols", "anais_soft"),
 }
 METHOD_LABEL = {
@@ -106,6 +106,8 @@ METHOD_LABEL = {
     "anais": "ANAIS",
     "anais_cols": "ANAIS cols",
     "anais_soft": "ANAIS cols soft",
+    "anais_z": "ANAIS rho on Z",
+    "kras": "KRAS",
 }
 
 
@@ -214,8 +216,12 @@ def estimate(method: str, prior: MRIOTable, info: Info) -> dict:
     elif method == "gras_table":
         t, _res = balance_table(prior, info.x, info.va, info.fd, method="gras")
         out.update(Z=np.asarray(t.Z), x=np.asarray(t.x), table=t)
-    elif method in ("anais", "anais_cols", "anais_soft"):
-        kw = dict(prior_scaling="none" if method == "anais" else "columns",
+    elif method == "kras":
+        res = kras(prior, **anais_information(prior, info))
+        out.update(Z=np.asarray(res.table.Z), x=np.asarray(res.table.x), table=res.table)
+    elif method in ("anais", "anais_cols", "anais_soft", "anais_z"):
+        kw = dict(prior_scaling="none" if method in ("anais", "anais_z") else "columns",
+                  rho_scope="Z" if method == "anais_z" else "all",
                   **anais_information(prior, info, soft=method == "anais_soft"))
         try:
             res = anais(prior, **kw)

@@ -79,6 +79,7 @@ ELASTIC_WEIGHT = 1e3       # weight of elastic slacks in the infeasibility re-so
 BINDING_TOL = 1e-6         # slack (units of sigma) under which a coefficient bound is reported binding;
                            # 1e-9 (METHODS §4.5) is below the slack that eps_rel = 1e-6 lets stage 2 create
 AUTO_HIGHS_ABOVE = 1500    # solver="auto": HiGHS when more free cells than this (see docs/update-benchmarks.md)
+RHO_SCOPES = ("all", "Z")  # cells whose deviation rho bounds: every cell (seed-literal) or Z cells only
 SOLVERS = ("auto", "pulp", "highs", "highs-ds", "highs-ipm", "network")
 ELASTIC_LP_MAX_FREE = 100_000  # network path infeasible: explain with the LP elastic re-solve up to this size
 AUTO_NETWORK_ABOVE = 1500  # solver="auto": network path (anais_network.py) above this when the structure allows
@@ -103,12 +104,16 @@ class Aggregate:
     soft : bool
         ``False`` (hard): the equality must hold.  ``True``: it may deviate by
         ``r_g |value|`` and ``r_g`` counts towards ``rho`` (§4.4-5).
+    se : float, optional
+        Standard error of a soft item (money units), used by :func:`xlmrio.core.kras.kras`
+        to weigh conflicts (default there: ``rel_se * |value|``); ANAIS ignores it.
     """
 
     name: str
     members: Sequence[Any]
     value: float
     soft: bool = False
+    se: float | None = None
 
 
 @dataclass(frozen=True)
@@ -265,6 +270,8 @@ class AnaisProblem:
     rmax_mode: str
     objective: str
     labels: Any              # callable cell -> (block, row, column)
+    in_rho: np.ndarray | None = None  # bool per cell: its deviation is bounded by rho (None = every cell)
+    rho_scope: str = "all"
 
     @property
     def n_cells(self) -> int:
@@ -450,6 +457,7 @@ def build_problem(
     prior_scaling: str = "none",
     totals_as_items: bool = False,
     known_as_items: bool = False,
+    rho_scope: str = "all",
 ) -> AnaisProblem:
     """Build the solver-independent ANAIS problem (§4.2–4.4).  Arguments as :func:`anais`.
 
@@ -462,6 +470,7 @@ def build_problem(
         ("objective", objective, ("absolute", "relative")),
         ("zero_policy", zero_policy, ("fixed", "free")),
         ("prior_scaling", prior_scaling, ("none", "columns")),
+        ("rho_scope", rho_scope, RHO_SCOPES),
     ):
         if val not in allowed:
             raise OptionError(f"{opt} must be one of {allowed}, not {val!r}")
@@ -633,10 +642,16 @@ def build_problem(
         w_known=w_known, A_cell=A_cell, A_w=A_w, A_r=A_r, rhs=np.array(rhs, float), sense=np.array(sense),
         item_names=names, item_family=family, soft_names=soft_names, soft_b=np.array(soft_b, float),
         coherence=coherence, rmax_mode=rmax_mode, objective=objective, labels=res.cell_label,
+        in_rho=(np.arange(n_cells) < N * N) if rho_scope == "Z" else np.ones(n_cells, dtype=bool),
+        rho_scope=rho_scope,
     )
 
 
 # ============================================================================ stage LPs
+
+def _in_rho(P: AnaisProblem) -> np.ndarray:
+    return P.in_rho if P.in_rho is not None else np.ones(P.n_cells, dtype=bool)
+
 
 def _w_bounds(P: AnaisProblem):
     lb = np.where(np.isnan(P.w_known), 0.0, P.w_known)
@@ -672,7 +687,7 @@ def stage1_lp(P: AnaisProblem, *, elastic: bool = False) -> tuple[LP, dict]:
     rhs = P.rhs - P.A_cell @ P.base
     Ac = P.A_cell[:, nf]
     nd, N, ns = nf.size, P.N, P.n_soft
-    dv = np.flatnonzero(P.dev[nf])          # positions (within nf) of deviation cells
+    dv = np.flatnonzero((P.dev & _in_rho(P))[nf])   # positions (within nf) of cells bounded by rho
     # items: [d | w | rho | r_g]
     items = sp.hstack([Ac, P.A_w, sp.csr_matrix((Ac.shape[0], 1)), P.A_r], format="csr")
     nvar = nd + N + 1 + ns
@@ -758,7 +773,7 @@ def stage2_lp(P: AnaisProblem, rho_bar: float) -> tuple[LP, dict]:
     nvar = 2 * m + nz + N + ns
     A_eq, b_eq, A_ub, b_ub, eq_rows, ub_rows = _split_items(P, items, rhs)
     p = P.p[dv]
-    lim = P.a[dv] * rho_bar
+    lim = np.where(_in_rho(P)[dv], P.a[dv] * rho_bar, np.inf)
     ub_plus = np.where(p < 0, np.minimum(lim, -P.base[dv]), lim)
     ub_minus = np.where(p > 0, np.minimum(lim, P.base[dv]), lim)
     lbw, ubw = _w_bounds(P)
@@ -968,13 +983,13 @@ def _choose_solver(solver: str, P: AnaisProblem) -> str:
         raise OptionError(f"solver must be one of {', '.join(map(repr, SOLVERS))}, not {solver!r}")
     if solver == "auto":
         n_free = int((~P.fixed).sum())
-        if n_free > AUTO_NETWORK_ABOVE and not network_blockers(P):
+        if n_free > AUTO_NETWORK_ABOVE and not network_blockers(P) and P.rho_scope == "all":
             return "network"     # highspy (warm starts) or, without it (xlwings Lite), scipy's HiGHS
         if n_free > AUTO_HIGHS_ABOVE:
             return "highs-ipm"
         return "pulp" if _available("cbc") else "highs"   # no CBC program (xlwings Lite): scipy's HiGHS
     if solver == "network":
-        blockers = network_blockers(P)
+        blockers = network_blockers(P) + ([f"rho_scope={P.rho_scope!r}"] if P.rho_scope != "all" else [])
         if blockers:
             raise OptionError("solver='network' needs every total output known and otherwise only single-cell "
                               "information (known cells, zeros, single-cell coefficient bounds); this problem has "
@@ -1032,6 +1047,7 @@ def anais(
     objective: str = "absolute",
     zero_policy: str = "fixed",
     prior_scaling: str = "none",
+    rho_scope: str = "all",
     eps_rel: float = 1e-6,
     eps_abs: float = 1e-9,
     solver: str = "auto",
@@ -1057,6 +1073,12 @@ def anais(
         single-cell coefficient bound times a known total when one exists).
     prior_scaling : {"none", "columns"}
         Scale prior columns by known growth ``w_hat / x0`` before measuring deviations.
+    rho_scope : {"all", "Z"}
+        Which cells the largest deviation ``rho`` bounds: every cell of ``Z``, final demand and
+        primary inputs (``"all"``, the seed-literal form, default), or the ``Z`` cells only
+        (``"Z"``): final-demand and primary-input cells then deviate as the information requires
+        (still counted in the stage-2 total deviation), so a large change of final demand or value
+        added no longer sets ``rho*`` for the intermediate flows (issue #14).
     eps_rel, eps_abs : float
         Stage-2 holds ``rho <= rho*(1 + eps_rel) + eps_abs`` (``eps_abs`` in scaled units).
     solver : {"auto", "pulp", "highs", "highs-ds", "highs-ipm", "network"}
@@ -1089,7 +1111,7 @@ def anais(
     t_start = time.perf_counter()
     kw = dict(totals=totals, known_cells=known_cells, aggregates=aggregates, coefficient_bounds=coefficient_bounds,
               reference_regions=reference_regions, rmax_mode=rmax_mode, objective=objective,
-              zero_policy=zero_policy, prior_scaling=prior_scaling)
+              zero_policy=zero_policy, prior_scaling=prior_scaling, rho_scope=rho_scope)
     if not (eps_rel >= 0 and eps_abs >= 0):
         raise OptionError(f"eps_rel and eps_abs must be >= 0 (stage 2 holds rho <= rho*(1 + eps_rel) + eps_abs); "
                           f"got eps_rel={eps_rel!r}, eps_abs={eps_abs!r}")
@@ -1168,10 +1190,10 @@ def anais(
         reldev = np.where(P.p != 0, np.abs(v - P.p) / np.abs(P.p), np.nan)
     if P.rmax_mode == "relative":
         rho_out = rho_star
-        rho_real = float(np.nanmax(np.where(P.dev, reldev, np.nan), initial=0.0)) if P.dev.any() else 0.0
+        rho_real = float(np.nanmax(np.where(P.dev & _in_rho(P), reldev, np.nan), initial=0.0)) if P.dev.any() else 0.0
     else:
         rho_out = rho_star * sigma
-        rho_real = float(absdev[P.dev].max(initial=0.0))
+        rho_real = float(absdev[P.dev & _in_rho(P)].max(initial=0.0))
     if ns:
         soft_lhs = _soft_values(P, v, w)
         rho_real = max(rho_real, float(np.max(rg if P.rmax_mode == "relative" else rg * P.soft_b * sigma)))
@@ -1234,7 +1256,7 @@ def _post_check(P: AnaisProblem, v, w, rg, rho_bar, tol: float = 1e-6) -> None:
     if np.any(np.abs(v[P.fixed] - P.base[P.fixed]) > tol):
         problems.append("a known or structural-zero cell moved")
     d = np.abs(v - P.p)
-    over = P.dev & (d > P.a * rho_bar + tol)
+    over = P.dev & _in_rho(P) & (d > P.a * rho_bar + tol)
     if over.any():
         c = int(np.flatnonzero(over)[0])
         problems.append(f"cell {P.labels(c)} deviates beyond rho* ({d[c] / P.a[c]:.6g} > {rho_bar:.6g})")

@@ -198,7 +198,8 @@ def wiod(year: int, data_dir: str | os.PathLike | None = None, *, co2: bool = Fa
             F[k, (k // n) * K + inv] -= rowsum[k]
     satellites = None
     if co2:
-        values, hh, _notes = _raw.wiod_co2(year, raw.x, data_dir)
+        # split JRC industries by the repaired output (no negative shares from 2009-2011 draw-downs)
+        values, hh, _notes = _raw.wiod_co2(year, raw.Z.sum(axis=1) + F.sum(axis=1), data_dir)
         satellites = {"CO2": (values, "kt CO2", hh)}
     return MRIOTable.from_arrays(
         raw.Z, F, regions=raw.countries, sectors=raw.industries, fd_categories=cc.FD_CATEGORIES,

@@ -181,7 +181,7 @@ def allocate_jrc(jrc: dict[str, dict[str, float]], x: np.ndarray) -> tuple[list[
 
     Each JRC industry value of a sheet goes to the WIOD 2013 region of the sheet and to the industries
     of :data:`~xlmrio.datasets.concordance.JRC_TO_WIOD_SECTOR`, split by the output ``x`` of the
-    targets. If all targets have zero output (would be orphan emissions), it goes to the other
+    targets; targets with zero (or negative) output get nothing. If all targets have zero output (would be orphan emissions), it goes to the other
     industries of the same demo sector in that country, by output (noted); if those are zero too,
     to all industries of the country by output (noted).
 
@@ -212,8 +212,8 @@ def allocate_jrc(jrc: dict[str, dict[str, float]], x: np.ndarray) -> tuple[list[
             if v == 0.0:
                 continue
             note = ""
-            ks = [base + sec_idx[c] for c in cc.JRC_TO_WIOD_SECTOR[code]]
-            if x[ks].sum() <= 0:
+            ks = [base + sec_idx[c] for c in cc.JRC_TO_WIOD_SECTOR[code] if x[base + sec_idx[c]] > 0]
+            if not ks:
                 demo = cc.jrc_to_demo_sector(code)
                 ks = [base + sec_idx[c] for c in cc.WIOD_SECTORS
                       if cc.WIOD_TO_DEMO_SECTOR[c] == demo and x[base + sec_idx[c]] > 0]

@@ -6,7 +6,7 @@ the template leaves room to type; any section may be left out)::
 
     Options
     Option          | Value
-    method          | anais            (anais, ras, gras)
+    method          | anais            (anais, ras, gras, kras, auto)
     targets_from    | MRIO 2007        (a table sheet: its total outputs, final-demand row sums and
                                         primary inputs become the targets)
     compare_with    | MRIO 2007        (a table sheet: report accuracy against it)
@@ -46,7 +46,7 @@ SECTIONS = ("options", "known totals", "known cells", "aggregates", "coefficient
 EXAMPLES = "Examples"          # a line starting with this ends the last section
 ROOM = 5                        # empty rows the template leaves under each section's header
 UPDATE_OPTIONS = {
-    "method": ("anais", ("anais", "ras", "gras")),
+    "method": ("anais", ("anais", "ras", "gras", "kras", "auto")),
     "targets_from": ("", ()),
     "compare_with": ("", ()),
     "rmax_mode": ("relative", ("relative", "absolute")),

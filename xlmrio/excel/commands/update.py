@@ -52,7 +52,9 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
     ctx.step(f"updating {prior_src.description} with {method.upper()} ({len(totals)} known totals, "
              f"{len(aggs)} aggregates, {len(cons.coefficient_bounds)} coefficient bounds)")
     diag = []
-    if method == "anais":
+    if method in ("auto", "kras"):
+        new, method, diag = _evidence_led(prior, method, totals, known, aggs, cons, reference)
+    elif method == "anais":
         ctx.step("solving the ANAIS linear programmes (stage 1: largest deviation; stage 2: total deviation)")
         res = anais(prior, totals=totals or None, known_cells=known or None, aggregates=aggs or None,
                     coefficient_bounds=cons.coefficient_bounds or None, reference_regions=reference,
@@ -146,6 +148,8 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
     h = header(ctx, "Update", "update", method=method.upper(),
                 method_line=("ANAIS: stage 1 minimises the largest relative deviation ρ from the prior, stage 2 the "
                              "total deviation with ρ held (sheet Methods, §5.1–5.3)") if method == "anais" else
+                ("KRAS: the table closest to the prior in GRAS's information measure that meets every item of "
+                 "information (sheet Methods, §5.10)") if method == "kras" else
                 f"{method.upper()}: biproportional balancing to the target margins (sheet Methods, §5.4–5.6)")
     notes = [f"The updated table is on sheet '{name}' in xlmrio's input layout: set the option table to '{name}' "
              "to run any command on it."]
@@ -212,6 +216,25 @@ def _check_named_table(book, cons, cname: str, key: str) -> None:
         return
     raise WorkbookError(f"{key}: no sheet or defined name called {want!r}; sheets: {', '.join(sheets)}",
                         cname, cons.cells.get(key, "A1"))
+
+
+def _evidence_led(prior: MRIOTable, method: str, totals, known, aggs, cons, reference):
+    """KRAS, or the method ``auto`` picks from the information (xlmrio.update.update): returns the table,
+    the method that ran and the summary rows, among them which method ran and why."""
+    from ...update import update as run_update
+
+    res = run_update(prior, method=method, totals=totals or None, known_cells=known or None,
+                     aggregates=aggs or None, coefficient_bounds=cons.coefficient_bounds or None,
+                     reference_regions=reference)
+    k = res.result
+    ran = {"gras": "GRAS (computed by KRAS, which equals GRAS on margins)", "kras": "KRAS"}.get(res.method,
+                                                                                              res.method.upper())
+    diag = [("method", ran), ("why this method", res.reason if method == "auto" else "chosen in the options"),
+            ("iterations", k.iterations), ("largest relative residual of the hard items", f"{k.max_residual:.3g}"),
+            ("conflicting soft items (|ε/se| > 3)", len(k.conflicts)),
+            ("cells given a new prior (sign or zero pattern could not meet an item)", len(k.seeded)),
+            ("time", f"{k.seconds:.1f} s")]
+    return res.table, res.method, diag
 
 
 def _reference_regions(book, s: dict, cons, cname: str, prior: MRIOTable):
