@@ -53,4 +53,4 @@ def test_auto_and_kras_on_the_demo_margins(demo_book, method):
     else:
         assert rows["method"] == "KRAS" and rows["why this method"] == "chosen in the options"
     assert float(rows["largest relative residual of the hard items"]) < 1e-6
-    assert any(isinstance(r[0], str) and r[0].startswith("Accuracy against") for r in cells)
+    assert any(isinstance(r[0], str) and "Accuracy against" in r[0] for r in cells)

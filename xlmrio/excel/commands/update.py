@@ -229,11 +229,13 @@ def _evidence_led(prior: MRIOTable, method: str, totals, known, aggs, cons, refe
     k = res.result
     ran = {"gras": "GRAS (computed by KRAS, which equals GRAS on margins)", "kras": "KRAS"}.get(res.method,
                                                                                               res.method.upper())
-    diag = [("method", ran), ("why this method", res.reason if method == "auto" else "chosen in the options"),
-            ("iterations", k.iterations), ("largest relative residual of the hard items", f"{k.max_residual:.3g}"),
-            ("conflicting soft items (|ε/se| > 3)", len(k.conflicts)),
-            ("cells given a new prior (sign or zero pattern could not meet an item)", len(k.seeded)),
-            ("time", f"{k.seconds:.1f} s")]
+    diag = [("method", ran, "sheet Methods, §5.10"),
+            ("why this method", res.reason if method == "auto" else "chosen in the options", ""),
+            ("iterations", int(k.iterations), "Newton steps on the dual"),
+            ("largest relative residual of the hard items", float(k.max_residual), "ratio"),
+            ("conflicting soft items (|ε/se| > 3)", len(k.conflicts), "items"),
+            ("cells given a new prior", len(k.seeded), "cells whose sign or zero pattern could not meet an item"),
+            ("time", round(float(k.seconds), 1), "s (wall clock)")]
     return res.table, res.method, diag
 
 
