@@ -432,7 +432,8 @@ def _write_sheet(sheet, rs: ResultSheet, progress=None) -> dict:
             if text:
                 heights[row] = _text_row(sheet, row, text, spec, ncols, text_w)
                 row += 1
-        blocks.append((top, row - 1, True))
+        # prose (text columns only: methods, help) may flow across pages; tables of numbers are kept whole
+        blocks.append((top, row - 1, not all(k in ("label", "text") for k in p["kinds"])))
         row += 1
     if rs.notes:
         top = row
@@ -469,7 +470,7 @@ def _print_setup(sheet, info: dict, blocks: list, heights: dict, widths: dict) -
         used, tall = 0.0, None
         for k, (r1, r2, keep) in enumerate(blocks):
             hb = h(r1, r2) + LINE_PT
-            if used > cap * 0.15 and (hb <= cap or used > cap * 0.6) and used + hb > cap:
+            if keep and used > cap * 0.15 and (hb <= cap or used > cap * 0.6) and used + hb > cap:
                 breaks.append(r1)
                 used = 0.0
             if hb > cap and r1 in info["header_rows"] and (tall is None or hb > tall[0]):
