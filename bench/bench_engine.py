@@ -21,12 +21,14 @@ skipped with that reason.
 from __future__ import annotations
 
 import argparse
+import copyreg
 import os
 import pickle
 import subprocess
 import sys
 import tempfile
 import time
+import types
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,8 +124,10 @@ def workbooks() -> tuple[Path, Path, Path]:
         tables = _tables((2002, 2007))
         build_workbook(one, {2007: tables[2007]}, constraints=False)
         build_workbook(two, tables, constraints=True)
-        with open(pkl, "wb") as fh:
+        copyreg.pickle(types.MappingProxyType, lambda m: (types.MappingProxyType, (dict(m),)))
+        with open(pkl.with_suffix(".tmp"), "wb") as fh:
             pickle.dump(tables, fh)
+        os.replace(pkl.with_suffix(".tmp"), pkl)
     return one, two, pkl
 
 
