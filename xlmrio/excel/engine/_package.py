@@ -193,7 +193,7 @@ def splice(written: bytes, src: bytes, stubs: list[tuple[str, str, bool]], keep_
             if name in stub_src:
                 orig, unselect = stub_src[name]
                 if unselect and _has_tab_selected(zs, orig):
-                    zo.writestr(_info(name, zs.getinfo(orig)), _TAB_SELECTED.sub(rb"\1", zs.read(orig), count=1))
+                    _copy_unselected(zs, orig, zo, name)
                 else:
                     copy_raw(zs, zs.getinfo(orig), zo, name)
             elif name in replaced:
@@ -218,6 +218,22 @@ def _info(name: str, like: zipfile.ZipInfo | None = None) -> zipfile.ZipInfo:
     zi = zipfile.ZipInfo(name, date_time=like.date_time if like is not None else (1980, 1, 1, 0, 0, 0))
     zi.compress_type = zipfile.ZIP_DEFLATED
     return zi
+
+
+def _copy_unselected(zs: zipfile.ZipFile, part: str, zo: zipfile.ZipFile, name: str) -> None:
+    """Copy a worksheet part without ``tabSelected`` in its sheet view (another tab is active now, and two
+    selected tabs would open as a sheet group). Streams the part; only this member is compressed again,
+    with a fast level."""
+    zi = _info(name, zs.getinfo(part))
+    zi._compresslevel = 1
+    with zs.open(part) as src, zo.open(zi, "w", force_zip64=zs.getinfo(part).file_size > (1 << 31)) as dst:
+        head = src.read(1 << 16)
+        dst.write(_TAB_SELECTED.sub(rb"\1", head, count=1))
+        while True:
+            chunk = src.read(1 << 22)
+            if not chunk:
+                break
+            dst.write(chunk)
 
 
 def _has_tab_selected(zs: zipfile.ZipFile, part: str) -> bool:
