@@ -21,14 +21,13 @@ skipped with that reason.
 from __future__ import annotations
 
 import argparse
-import copyreg
+import copy
 import os
 import pickle
 import subprocess
 import sys
 import tempfile
 import time
-import types
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,11 +121,16 @@ def workbooks() -> tuple[Path, Path, Path]:
     if not (one.exists() and two.exists() and pkl.exists()):
         print("building the WIOD workbooks (once; cached in", d, ")", flush=True)
         tables = _tables((2002, 2007))
-        build_workbook(one, {2007: tables[2007]}, constraints=False)
-        build_workbook(two, tables, constraints=True)
-        copyreg.pickle(types.MappingProxyType, lambda m: (types.MappingProxyType, (dict(m),)))
+        if not one.exists():
+            build_workbook(one, {2007: tables[2007]}, constraints=False)
+        if not two.exists():
+            build_workbook(two, tables, constraints=True)
+        plain = {}
+        for year, t in tables.items():  # a mappingproxy does not pickle: the floor gets a dict
+            plain[year] = copy.copy(t)
+            object.__setattr__(plain[year], "satellites", dict(t.satellites))
         with open(pkl.with_suffix(".tmp"), "wb") as fh:
-            pickle.dump(tables, fh)
+            pickle.dump(plain, fh)
         os.replace(pkl.with_suffix(".tmp"), pkl)
     return one, two, pkl
 
