@@ -37,8 +37,9 @@ RID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 def _engine():
     engine.use()
     yield
-    for book in list(xw.books):
-        book.close()
+    for app in list(xw.apps):
+        for book in list(app.books):
+            book.close()
 
 
 @pytest.fixture(params=["calamine", "pure-python"])
@@ -343,3 +344,40 @@ def test_only_one_tab_selected_after_activating_a_new_sheet(tmp_path):
     wb = openpyxl.load_workbook(tmp_path / "out.xlsx")
     assert [ws.title for ws in wb.worksheets if ws.sheet_view.tabSelected] == ["New"]
     assert wb.active.title == "New"
+
+
+# ----------------------------------------------------------------------------- files written by Excel
+def _ceads_files() -> list[Path]:
+    import os
+
+    from conftest import SHARED_DATA
+
+    root = Path(os.environ.get("XLMRIO_SHARED_DATA") or SHARED_DATA) / "ceads_provincial_co2_1997_2019"
+    if not root.is_dir():
+        pytest.skip(f"raw data not available: {root} (../shared/data is absent on this machine)")
+    return sorted(root.glob("*.xlsx"))[:2]
+
+
+def test_excel_written_files_read_alike(reader_kind):
+    """Workbooks saved by Excel (shared strings, Excel's styles and number formats) on both readers."""
+    for path in _ceads_files():
+        for title in openpyxl.load_workbook(path, read_only=True).sheetnames[:4]:
+            assert_same_values(engine_values(path, title), reference_values(path, title))
+
+
+def test_excel_written_file_round_trip(tmp_path):
+    src = _ceads_files()[0]
+    book = xw.Book(src)
+    new = book.sheets.add("xlmrio result", after=book.sheets[-1])
+    new["A1"].value = [["total", 1.5]]
+    book.save(tmp_path / "out.xlsx")
+    book.close()
+    za, zb = zipfile.ZipFile(src), zipfile.ZipFile(tmp_path / "out.xlsx")
+    pa, pb = sheet_parts(src.read_bytes()), sheet_parts((tmp_path / "out.xlsx").read_bytes())
+    selected = re.compile(rb'\s+tabSelected="(?:1|true)"')
+    for title, part in pa.items():
+        assert selected.sub(b"", za.read(part), count=1) == zb.read(pb[title]), title
+    wa, wb = openpyxl.load_workbook(src, data_only=True), openpyxl.load_workbook(tmp_path / "out.xlsx", data_only=True)
+    for title in list(pa)[:4]:
+        assert list(wa[title].iter_rows(values_only=True)) == list(wb[title].iter_rows(values_only=True))
+    assert wb["xlmrio result"]["B1"].value == 1.5
