@@ -19,15 +19,27 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from .core.accounts import AccountsResult, accounts
-from .core.aggregation import aggregate, aggregate_result, concordance_matrix, noncompetitive
-from .core.efficiency import EfficiencyResult, correlation_table, eco_compensation, efficiency, orientation
-from .core.flows import aggregate_flows, embodied_flows, net_inflow_from_flows, top_flows
-from .core.leontief import LeontiefResult, LeontiefSolver, coefficients, leontief, leontief_inverse
-from .core.table import Finding, MRIOTable, Satellite, ValidationReport
-from .errors import XlmrioError
-
 __version__ = "0.1.0"
+
+#: Public name -> module defining it; imported on first use, so ``import xlmrio`` (and ``xlmrio --help``)
+#: does not pay for pandas, scipy... before a name is used.
+_NAMES = {
+    "AccountsResult": "xlmrio.core.accounts", "accounts": "xlmrio.core.accounts",
+    "aggregate": "xlmrio.core.aggregation", "aggregate_result": "xlmrio.core.aggregation",
+    "concordance_matrix": "xlmrio.core.aggregation", "noncompetitive": "xlmrio.core.aggregation",
+    "EfficiencyResult": "xlmrio.core.efficiency", "correlation_table": "xlmrio.core.efficiency",
+    "eco_compensation": "xlmrio.core.efficiency", "efficiency": "xlmrio.core.efficiency",
+    "orientation": "xlmrio.core.efficiency",
+    "aggregate_flows": "xlmrio.core.flows", "embodied_flows": "xlmrio.core.flows",
+    "net_inflow_from_flows": "xlmrio.core.flows", "top_flows": "xlmrio.core.flows",
+    "LeontiefResult": "xlmrio.core.leontief", "LeontiefSolver": "xlmrio.core.leontief",
+    "coefficients": "xlmrio.core.leontief", "leontief": "xlmrio.core.leontief",
+    "leontief_inverse": "xlmrio.core.leontief",
+    "Finding": "xlmrio.core.table", "MRIOTable": "xlmrio.core.table", "Satellite": "xlmrio.core.table",
+    "ValidationReport": "xlmrio.core.table",
+    "XlmrioError": "xlmrio.errors",
+    "industrial_transfer": "xlmrio.core.transfer",
+}
 
 __all__ = [
     "MRIOTable", "Satellite", "ValidationReport", "Finding", "XlmrioError",
@@ -44,11 +56,17 @@ _LAZY = {"update": "xlmrio.update", "datasets": "xlmrio.datasets", "errors": "xl
 _LAZY_FUNCS = {"monte_carlo": "xlmrio.uncertainty", "series": "xlmrio.uncertainty"}
 
 
-def __getattr__(name):  # lazy sub-modules keep `import xlmrio` light
+def __getattr__(name):  # lazy names and sub-modules keep `import xlmrio` light
+    if name in _NAMES:
+        value = getattr(import_module(_NAMES[name]), name)
+        globals()[name] = value
+        return value
     if name in _LAZY:
         return import_module(_LAZY[name])
     if name in _LAZY_FUNCS:
         return getattr(import_module(_LAZY_FUNCS[name]), name)
-    if name == "industrial_transfer":
-        return import_module("xlmrio.core.transfer").industrial_transfer
     raise AttributeError(f"module 'xlmrio' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import OptionError
 from .accounts import AccountsResult, accounts
@@ -236,6 +235,8 @@ def correlation_table(factors: pd.DataFrame, target: pd.Series) -> pd.DataFrame:
             p = 0.0
         else:
             t = r * np.sqrt((n - 2) / (1 - r * r))
+            from scipy import stats  # imported here: scipy.stats takes about a second to load
+
             p = float(2 * stats.t.sf(abs(t), n - 2))
         flag = "**" if p < 0.01 else "*" if p < 0.05 else ""
         recs.append((col, r, p, n, flag))

@@ -10,7 +10,6 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-import scipy.linalg as sla
 
 from ..errors import NonProductiveError
 from .table import MRIOTable
@@ -67,10 +66,12 @@ class LeontiefSolver:
         self.A = np.asarray(A, dtype=float)
         self.N = self.A.shape[0]
         self.labels = list(labels) if labels is not None else [str(k) for k in range(self.N)]
+        from scipy.linalg import lu_factor  # imported here: `import xlmrio` stays light
+
         IA = np.eye(self.N) - self.A
         with np.errstate(all="ignore"):
             try:
-                self._lu = sla.lu_factor(IA, check_finite=False)
+                self._lu = lu_factor(IA, check_finite=False)
             except (ValueError, np.linalg.LinAlgError) as exc:  # pragma: no cover - lu_factor rarely raises
                 raise NonProductiveError(f"non-productive A: I − A cannot be factorised ({exc})") from None
         piv_diag = np.abs(np.diag(self._lu[0]))
@@ -87,11 +88,15 @@ class LeontiefSolver:
 
     def solve(self, B: np.ndarray) -> np.ndarray:
         """``L B = (I − A)⁻¹ B`` for a vector or matrix ``B`` with N rows."""
-        return sla.lu_solve(self._lu, B, check_finite=False)
+        from scipy.linalg import lu_solve
+
+        return lu_solve(self._lu, B, check_finite=False)
 
     def solve_left(self, B: np.ndarray) -> np.ndarray:
         """``L' B``, i.e. the transpose of ``B' L`` (e.g. ``μ = solve_left(e)`` gives ``μ' = e' L``)."""
-        return sla.lu_solve(self._lu, B, trans=1, check_finite=False)
+        from scipy.linalg import lu_solve
+
+        return lu_solve(self._lu, B, trans=1, check_finite=False)
 
     @cached_property
     def L(self) -> np.ndarray:

@@ -30,6 +30,13 @@ Semantics follow desktop Excel as xlwings reports it:
 * ``Book.api`` / ``Sheet.api`` are the openpyxl ``Workbook`` / ``Worksheet``; ``Range.api`` is
   the engine's range (``.ws``, ``.bounds``); ``Chart.api`` the openpyxl chart.
 
+Large files: opening parses the workbook (names, styles, print titles...) but leaves every worksheet
+unparsed until something needs more than its values. Values (``.value``, ``used_range``, ``end``,
+merges) come straight from the file, through python-calamine when installed (``xlmrio[fast]``), else
+through openpyxl's streaming parser; writing, formatting, formulas, notes or ``sheet.api`` parse the
+sheet into openpyxl cells first. Saving copies the untouched sheets' zip members (and their drawings,
+comments, shared strings) byte for byte; only new or changed sheets are serialised by openpyxl.
+
 Limits: no VBA execution (``.xlsm`` projects are preserved), no recalculation, no PDF/PNG
 export, no borders/conditional formats/tables/pictures; saving keeps the cached results of formulas
 read from the file (put back into the XML openpyxl writes) but formulas written in the session have

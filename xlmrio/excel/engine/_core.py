@@ -18,8 +18,11 @@ from xlwings import NoSuchObjectError, base_classes
 
 from ...errors import WorkbookError
 from ._chart import Charts, rebuild_all
+from ._load import LazyReader, bind_sheet
 from ._names import Names, find_worksheet
 from ._range import Note, Range, Rows
+from ._package import splice
+from ._values import read_values
 from ._util import (MAX_COLUMNS, MAX_ROWS, CellError, a1, needs_quotes, no_gc, parse_address, quote_sheet,
                     split_sheet_ref)
 
@@ -336,7 +339,8 @@ class Book(base_classes.Book):
     ``data_only=True`` pass over the sheets that hold formulas).
     """
 
-    def __init__(self, books: Books, wb, path: Path | None, name: str | None = None, src: bytes | None = None):
+    def __init__(self, books: Books, wb, path: Path | None, name: str | None = None, src: bytes | None = None,
+                 reader=None):
         self.books = books
         self.wb = wb
         self._path = path
@@ -346,6 +350,12 @@ class Book(base_classes.Book):
         self._fcache: dict = {}
         self._stale_cells: dict = {}
         self._ro_wb = None
+        # worksheets not parsed yet (stubs): worksheet -> zip part; their values, read from the file
+        self._reader = reader
+        self._stubs: dict = dict(reader.stubs) if reader is not None else {}
+        self._values: dict = {}
+        self._activated = False
+        self._style_sizes = _style_sizes(wb) if reader is not None else None
 
     @classmethod
     def from_file(cls, books: Books, path: Path) -> "Book":
@@ -357,11 +367,46 @@ class Book(base_classes.Book):
         keep_vba = path.suffix.lower() in (".xlsm", ".xltm")
         try:
             with no_gc():
-                wb = openpyxl.load_workbook(io.BytesIO(src), data_only=False, keep_vba=keep_vba,
-                                            keep_links=True)
+                reader = LazyReader(src, keep_vba)
+                reader.read()
         except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException...
             raise WorkbookError(f"cannot read {path.name} as an Excel workbook: {exc}") from exc
-        return cls(books, wb, path, src=src)
+        return cls(books, reader.wb, path, src=src, reader=reader)
+
+    # -------------------------------------------------------------- unparsed sheets
+    def _is_stub(self, ws) -> bool:
+        return ws in self._stubs
+
+    def _materialize(self, ws) -> None:
+        """Parse a stub worksheet into openpyxl cells (its structure is about to be used or changed)."""
+        part = self._stubs.pop(ws, None)
+        if part is None:
+            return
+        self._values.pop(ws, None)
+        title, state = ws.title, ws.sheet_state
+        self._reader.reopen()
+        try:
+            with no_gc():
+                bind_sheet(self._reader, ws, part)
+        finally:
+            self._reader.archive.close()
+        ws.title, ws.sheet_state = title, state
+        if self._activated:
+            ws.sheet_view.tabSelected = ws is self.wb.active
+
+    def _materialize_all(self) -> None:
+        for ws in list(self._stubs):
+            self._materialize(ws)
+
+    def _sheet_values(self, ws):
+        """Values of a stub worksheet (read once from the file), else ``None``."""
+        part = self._stubs.get(ws)
+        if part is None:
+            return None
+        vals = self._values.get(ws)
+        if vals is None:
+            vals = self._values[ws] = read_values(self._src, self._orig_titles[ws], part)
+        return vals
 
     # -------------------------------------------------------------- identity
     @property
@@ -400,6 +445,7 @@ class Book(base_classes.Book):
     def close(self):
         if self in self.books._books:
             self.books._books.remove(self)
+        self._stubs, self._values, self._reader = {}, {}, None
         if self._ro_wb is not None:
             self._ro_wb.close()
         self.wb = None
@@ -445,6 +491,11 @@ class Book(base_classes.Book):
         results = self._formula_results()
         if results:
             buf = io.BytesIO(_with_cached_results(buf.getvalue(), results))
+        if self._stubs:
+            active = self.wb.active
+            stubs = [(ws.path[1:], part, self._activated and ws is not active) for ws, part in self._stubs.items()]
+            buf = io.BytesIO(splice(buf.getvalue(), self._src, stubs,
+                                    keep_styles=_style_sizes(self.wb) == self._style_sizes))
         fd, tmp = tempfile.mkstemp(prefix=f".~{target.stem}.", suffix=".tmp", dir=target.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -525,6 +576,13 @@ class Book(base_classes.Book):
                                 v = dt.datetime(v.year, v.month, v.day)
                         out[key] = v
         return out
+
+
+def _style_sizes(wb) -> tuple:
+    """Sizes of the workbook's style tables: equal before and after a session when no style was added."""
+    return tuple(len(x) for x in (wb._cell_styles, wb._fonts, wb._fills, wb._borders, wb._number_formats,
+                                  wb._alignments, wb._protections, wb._named_styles,
+                                  wb._differential_styles.styles))
 
 
 _FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"([^>]*)>(<f(?: [^>]*)?>.*?</f>|<f [^>]*/>)<v\s*/></c>', re.S)
@@ -666,9 +724,9 @@ class Sheets(base_classes.Sheets):
         else:
             _check_title(wb, name)
         if before is not None:
-            index = wb._sheets.index(before.ws)
+            index = wb._sheets.index(before._ws)
         elif after is not None:
-            index = wb._sheets.index(after.ws) + 1
+            index = wb._sheets.index(after._ws) + 1
         else:
             index = wb._sheets.index(wb.active) if wb.active in wb._sheets else 0
         ws = wb.create_sheet(title=name, index=index)
@@ -697,7 +755,15 @@ class Sheet(base_classes.Sheet):
 
     def __init__(self, book: Book, ws):
         self._book = book
-        self.ws = ws
+        self._ws = ws
+
+    @property
+    def ws(self):
+        """The openpyxl worksheet, parsed from the file first if it was not yet (see ``_load``)."""
+        ws = self._ws
+        if ws in self._book._stubs:
+            self._book._materialize(ws)
+        return ws
 
     @property
     def api(self):
@@ -709,19 +775,23 @@ class Sheet(base_classes.Sheet):
 
     @property
     def name(self) -> str:
-        return self.ws.title
+        return self._ws.title
 
     @name.setter
     def name(self, value: str) -> None:
-        old = self.ws.title
+        ws = self._ws
+        old = ws.title
         if value == old:
             return
         wb = self.book.wb
-        _check_title(wb, value, ignore=self.ws)
+        _check_title(wb, value, ignore=ws)
+        if old.casefold() in {t.casefold() for t in self.book._orig_titles.values()}:
+            # untouched sheets of the file may refer to it: parse them so their formulas follow
+            self.book._materialize_all()
         if value.casefold() == old.casefold():
             # openpyxl would "deduplicate" a case-only rename against the sheet itself
-            self.ws.title = f"~xlmrio~{id(self.ws)}"[:31]
-        self.ws.title = value
+            ws.title = f"~xlmrio~{id(ws)}"[:31]
+        ws.title = value
         # Excel rewrites references to the renamed sheet; do it for names and formulas.
         for dn in list(wb.defined_names.values()) + [d for w in wb.worksheets for d in w.defined_names.values()]:
             if dn.attr_text:
@@ -736,16 +806,16 @@ class Sheet(base_classes.Sheet):
 
     @property
     def names(self):
-        return Names(self.book, self.ws)
+        return Names(self.book, self._ws)
 
     @property
     def index(self) -> int:
-        return self.book.wb.worksheets.index(self.ws) + 1
+        return self.book.wb.worksheets.index(self._ws) + 1
 
     # -------------------------------------------------------------- ranges
     def _bounds(self, arg) -> tuple[int, int, int, int]:
         if isinstance(arg, Range):
-            if arg.ws is not self.ws:
+            if arg.sheet._ws is not self._ws:
                 raise ValueError("the range lies on another sheet")
             return arg.bounds
         if isinstance(arg, tuple):
@@ -760,11 +830,11 @@ class Sheet(base_classes.Sheet):
             text = arg
             if "!" in text:
                 sheet_name, text = split_sheet_ref(text)
-                if sheet_name is not None and sheet_name.casefold() != self.ws.title.casefold():
-                    raise ValueError(f"address {arg!r} refers to another sheet than {self.ws.title!r}")
+                if sheet_name is not None and sheet_name.casefold() != self._ws.title.casefold():
+                    raise ValueError(f"address {arg!r} refers to another sheet than {self._ws.title!r}")
             bounds = parse_address(text)
             if bounds is None:
-                bounds = Names(self.book, None).resolve_range(text, self.ws)
+                bounds = Names(self.book, None).resolve_range(text, self._ws)
             if bounds is None:
                 raise NoSuchObjectError(f"The address/named range '{arg}' doesn't exist.")
             return bounds
@@ -783,6 +853,9 @@ class Sheet(base_classes.Sheet):
 
     @property
     def used_range(self):
+        vals = self.book._sheet_values(self._ws)
+        if vals is not None:
+            return Range(self, *(vals.used or (1, 1, 1, 1)))
         keys = self.ws._cells.keys()
         if not keys:
             return Range(self, 1, 1)
@@ -793,12 +866,14 @@ class Sheet(base_classes.Sheet):
     # -------------------------------------------------------------- sheet operations
     def activate(self):
         wb = self.book.wb
+        ws = self._ws
         for w in wb._sheets:
             if hasattr(w, "sheet_view"):
-                w.sheet_view.tabSelected = w is self.ws
-        wb.active = wb._sheets.index(self.ws)
-        if self.ws.sheet_state != "visible":
-            self.ws.sheet_state = "visible"
+                w.sheet_view.tabSelected = w is ws
+        wb.active = wb._sheets.index(ws)
+        if ws.sheet_state != "visible":
+            ws.sheet_state = "visible"
+        self.book._activated = True
 
     select = activate
 
@@ -823,16 +898,19 @@ class Sheet(base_classes.Sheet):
 
     def delete(self):
         wb = self.book.wb
+        ws = self._ws
         if len(wb.worksheets) <= 1:
-            raise WorkbookError("a workbook must keep at least one visible sheet", self.ws.title)
-        old = self.ws.title
+            raise WorkbookError("a workbook must keep at least one visible sheet", ws.title)
+        old = ws.title
         active = wb.active
-        idx = wb._sheets.index(self.ws)
-        wb.remove(self.ws)
+        idx = wb._sheets.index(ws)
+        wb.remove(ws)
+        self.book._stubs.pop(ws, None)
+        self.book._values.pop(ws, None)
         for dn in list(wb.defined_names.values()) + [d for w in wb.worksheets for d in w.defined_names.values()]:
             if dn.attr_text and _rename_in_text(dn.attr_text, old, "\x00") != dn.attr_text:
                 dn.attr_text = "#REF!"
-        if active is self.ws or active not in wb._sheets:
+        if active is ws or active not in wb._sheets:
             Sheet(self.book, wb.worksheets[min(idx, len(wb.worksheets) - 1)]).activate()
         else:
             wb.active = wb._sheets.index(active)  # indices shifted: keep the same sheet active
@@ -848,13 +926,13 @@ class Sheet(base_classes.Sheet):
         self.move_ws(new, before, after)
 
     def move(self, before=None, after=None):
-        self.move_ws(self.ws, before, after)
+        self.move_ws(self._ws, before, after)
 
     def move_ws(self, ws, before, after):
         wb = self.book.wb
         active = wb.active
         wb._sheets.remove(ws)
-        index = wb._sheets.index(before.ws) if before is not None else wb._sheets.index(after.ws) + 1
+        index = wb._sheets.index(before._ws) if before is not None else wb._sheets.index(after._ws) + 1
         wb._sheets.insert(index, ws)
         if active in wb._sheets:
             wb.active = wb._sheets.index(active)
@@ -869,11 +947,11 @@ class Sheet(base_classes.Sheet):
 
     @property
     def visible(self) -> bool:
-        return self.ws.sheet_state == "visible"
+        return self._ws.sheet_state == "visible"
 
     @visible.setter
     def visible(self, value: bool) -> None:
-        self.ws.sheet_state = "visible" if value else "hidden"
+        self._ws.sheet_state = "visible" if value else "hidden"
 
     @property
     def show_gridlines(self) -> bool:

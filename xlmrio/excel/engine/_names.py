@@ -175,7 +175,7 @@ class Names(base_classes.Names):
             found = scope._find(key)
             if found is not None:
                 rng = found.refers_to_range
-                if rng.ws is not ws:
+                if rng.sheet._ws is not ws:
                     raise ValueError(f"name {key!r} refers to sheet {rng.sheet.name!r}, not {ws.title!r}")
                 return rng.bounds
         return None

@@ -17,6 +17,7 @@ from openpyxl.styles.colors import Color
 from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE, BUILTIN_FORMATS_REVERSE
 from openpyxl.utils.cell import get_column_letter
 from openpyxl.utils.datetime import to_excel
+from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.utils.exceptions import IllegalCharacterError
 from openpyxl.worksheet.datavalidation import DataValidation as _OpxlValidation
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
@@ -284,6 +285,9 @@ class Range(base_classes.Range):
 
     # ------------------------------------------------------------------ navigation
     def _filled(self, r: int, c: int) -> bool:
+        vals = self.book._sheet_values(self.sheet._ws)
+        if vals is not None:
+            return vals.get(r, c) is not None
         cell = self.ws._cells.get((r, c))
         return cell is not None and cell._value is not None
 
@@ -306,6 +310,17 @@ class Range(base_classes.Range):
                 r, c = r + dr, c + dc
             return Range(self.sheet, r, c)
         # jump over the gap to the next filled cell (or to the sheet's edge)
+        vals = self.book._sheet_values(self.sheet._ws)
+        if vals is not None:
+            if dr:
+                ahead = [i + 1 for i, row in enumerate(vals.rows) if (i + 1 - r) * dr > 0
+                         and c <= len(row) and row[c - 1] is not None]
+                target = (min(ahead) if dr > 0 else max(ahead)) if ahead else limit_r
+                return Range(self.sheet, target, c)
+            row = vals.rows[r - 1] if r <= len(vals.rows) else []
+            ahead = [j + 1 for j, v in enumerate(row) if (j + 1 - c) * dc > 0 and v is not None]
+            target = (min(ahead) if dc > 0 else max(ahead)) if ahead else limit_c
+            return Range(self.sheet, r, target)
         cells = self.ws._cells
         if dr:
             ahead = [k[0] for k, cell in cells.items() if k[1] == c and (k[0] - r) * dr > 0
@@ -623,6 +638,9 @@ class Range(base_classes.Range):
 
     # ------------------------------------------------------------------ merges
     def _merged_ranges(self):
+        vals = self.book._sheet_values(self.sheet._ws)
+        if vals is not None:
+            return [CellRange(min_row=r1, min_col=c1, max_row=r2, max_col=c2) for r1, c1, r2, c2 in vals.merged]
         return list(self.ws.merged_cells.ranges)
 
     @property
@@ -750,6 +768,13 @@ def read_block(sheet, r1: int, c1: int, r2: int, c2: int) -> Rows:
     as :class:`CellError`, formula cells as their cached value (``None`` when the file holds
     none, e.g. after a save by openpyxl).
     """
+    vals = sheet.book._sheet_values(sheet._ws)
+    if vals is not None:  # a sheet not parsed by openpyxl: values straight from the file
+        out = vals.block(r1, c1, r2, c2, Rows)
+        out.has_errors = vals.has_errors
+        out.has_dates = vals.has_dates
+        out.has_empty = any(None in row for row in out)
+        return out
     ws = sheet.ws
     get = ws._cells.get
     ncols = c2 - c1 + 1
