@@ -293,8 +293,10 @@ def _plan_table(t: Table, st: dict) -> dict:
             for i in range(nh, len(cells)):
                 v = cells[i][nlab + j]
                 if isinstance(v, (int, float)) and not isinstance(v, bool) and v != 0:
-                    mixed[(i, nlab + j)] = "#,##0" if abs(v) >= 1000 else column_format("money", [v]) \
-                        if abs(v) < 1e-3 else "General"
+                    # integers and large values without decimals, tiny ones by column_format, the rest with
+                    # at most 4 decimals (1.7726, 3.1) instead of General's 15 digits
+                    mixed[(i, nlab + j)] = "#,##0" if abs(v) >= 1000 or float(v).is_integer() else \
+                        column_format("money", [v]) if abs(v) < 1e-3 else "#,##0.0###"
     cw = st["column_width"]
     widths, kinds = [], []
     for j in range(ncols):
