@@ -37,7 +37,7 @@ def _loaded(argv: list[str], tmp_path: Path) -> tuple[int, set[str], str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     proc = subprocess.run([sys.executable, "-c", _CHILD.format(argv=argv, report=str(report))],
-                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300, check=False)
     assert report.exists(), proc.stderr
     data = json.loads(report.read_text())
     return data["rc"], set(data["modules"]), proc.stdout
@@ -83,7 +83,8 @@ def test_matplotlib_stays_importable_after_the_cli_loads_xlwings(tmp_path):
             "assert 'matplotlib' not in sys.modules; import matplotlib.figure; print(xw.__name__)")
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300,
+                          check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "xlwings"
 

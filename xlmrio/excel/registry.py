@@ -69,11 +69,11 @@ CATALOGUE: dict[str, tuple[str, str, str, str, str]] = {
     "update": ("update", "Update table", "Update", "TableSharePointListsRefreshList",
                "Update the prior table to target-year information (ANAIS, RAS, GRAS) from the Constraints sheet"),
     "uncertainty": ("uncertainty", "Uncertainty", "Accounts", "ChartErrorBars",
-                    "Monte Carlo intervals of PBA, CBA and NEI, probability of each region's production/consumption "
-                    "class and of the inefficient-flow share (local threads or a Dask scheduler)"),
+                    ("Monte Carlo intervals of PBA, CBA and NEI, probability of each region's production/consumption "
+                     "class and of the inefficient-flow share (local threads or a Dask scheduler)")),
     "series": ("series", "Series", "Accounts", "ChartTypeLineInsertGallery",
-               "PBA, CBA, NEI and embodied trade of several tables (years) side by side, with line charts "
-               "(local threads or a Dask scheduler)"),
+               ("PBA, CBA, NEI and embodied trade of several tables (years) side by side, with line charts "
+                "(local threads or a Dask scheduler)")),
     "settings": ("settings_help", "Settings", "Settings/Help", "PropertySheet",
                  "Create the Settings sheet (defaults, descriptions, drop-down lists) or add missing options to it"),
     "help": ("settings_help", "Help", "Settings/Help", "Help",

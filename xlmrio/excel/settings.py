@@ -129,7 +129,8 @@ def convert(option: Option, value: Any, *, where: str = "") -> Any:
             return str(int(value))
         return str(value).strip()
     except (TypeError, ValueError):
-        from .layout import value_text  # layout imports numpy: not at module load (``xlmrio --help``)
+        # layout imports numpy: not at module load (``xlmrio --help``)
+        from .layout import value_text
 
         allowed = f"; allowed: {', '.join(option.choices)}" if option.choices else f" (a {option.kind})"
         raise OptionError(f"option {option.name!r}{loc}: invalid value {value_text(value)}{allowed}") from None
