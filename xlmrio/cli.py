@@ -17,10 +17,11 @@ from .errors import XlmrioError
 EXIT_BAD_INPUT = 2
 
 
-def _commands():
-    from .excel.registry import commands
+def _listing() -> list[tuple[str, str]]:
+    # the registry's declared metadata: listing the commands imports neither them nor pandas
+    from .excel.registry import listing
 
-    return commands()
+    return listing()
 
 
 def _option_flags(parser: argparse.ArgumentParser) -> None:
@@ -30,13 +31,13 @@ def _option_flags(parser: argparse.ArgumentParser) -> None:
     for o in OPTIONS:
         extra = f" [{'|'.join(o.choices)}]" if o.choices else ""
         grp.add_argument(f"--{o.name.replace('_', '-')}", dest=f"opt_{o.name}", metavar=o.kind.upper(),
-                         help=f"{o.help}{extra}")
+                         help=f"{o.help}{extra}".replace("%", "%%"))  # argparse %-formats help
 
 
 def build_parser() -> argparse.ArgumentParser:
-    cmds = _commands()
-    width = max(len(c.name) for c in cmds) if cmds else 8
-    listing = "\n".join(f"  {c.name:<{width}}  {c.help}" for c in cmds)
+    cmds = _listing()
+    width = max(len(name) for name, _ in cmds) if cmds else 8
+    listing = "\n".join(f"  {name:<{width}}  {help}" for name, help in cmds)
     p = argparse.ArgumentParser(
         prog="xlmrio",
         description="Environmentally-extended MRIO analysis on Excel workbooks (runs without Excel on .xlsx files).",
@@ -70,8 +71,27 @@ def _print_progress(msg: str) -> None:
     print(f"  {msg}", flush=True)
 
 
+def _import_xlwings():
+    """``import xlwings``, without the optional matplotlib support it loads at import when installed.
+
+    xlwings imports matplotlib (about 1 s) only to accept figures in ``pictures.add``, which no command
+    uses; matplotlib is not an xlmrio dependency (pymrio brings it). It is hidden only while xlwings
+    loads, and only when nothing has imported it yet; ``import matplotlib`` works as usual afterwards.
+    """
+    if "xlwings" in sys.modules or "matplotlib" in sys.modules:
+        import xlwings
+        return xlwings
+    sys.modules["matplotlib"] = None  # makes ``import matplotlib`` raise ImportError, which xlwings expects
+    try:
+        import xlwings
+    finally:
+        if "matplotlib" in sys.modules and sys.modules["matplotlib"] is None:
+            del sys.modules["matplotlib"]
+    return xlwings
+
+
 def _run(args) -> int:
-    import xlwings as xw
+    xw = _import_xlwings()
 
     from .excel import engine
     from .excel.registry import get
@@ -106,6 +126,7 @@ def _run(args) -> int:
 
 
 def _demo(args) -> int:
+    _import_xlwings()
     from .excel.demo import build_demo
 
     t0 = time.perf_counter()
@@ -157,8 +178,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.action == "run":
             return _run(args)
         if args.action == "commands":
-            for c in _commands():
-                print(f"{c.name:<14} {c.label:<20} {c.help}")
+            from .excel.registry import CATALOGUE
+
+            for name, (_module, label, _group, _image, help) in CATALOGUE.items():
+                print(f"{name:<14} {label:<20} {help}")
             return 0
         if args.action == "addin":
             return _addin(args)

@@ -48,9 +48,44 @@ class Command:
 REGISTRY: dict[str, Command] = {}
 
 
-def register(name: str, *, label: str, group: str, help: str, image: str = "TableInsert",
-             options: dict | None = None):
-    """Decorator adding a command function to :data:`REGISTRY`."""
+#: Every command's metadata, in the ribbon's button order: name -> (module under
+#: :mod:`xlmrio.excel.commands`, label, group, image, help). Declared here, not in the command
+#: modules, so that listing the commands (``xlmrio --help``) imports neither them nor pandas.
+CATALOGUE: dict[str, tuple[str, str, str, str, str]] = {
+    "validate": ("validate", "Validate", "Table", "AcceptInvitation",
+                 "Check the table: balance identities, labels, negative flows, orphan emissions"),
+    "leontief": ("leontief", "Leontief", "Table", "FunctionWizard",
+                 "Technical coefficients A, Leontief inverse L, output, VA and emission multipliers"),
+    "accounts": ("accounts", "Accounts", "Accounts", "ChartTypeBarInsertGallery",
+                 "Production- vs consumption-based emissions by region and sector, driver matrix, net embodied inflow"),
+    "flows": ("flows", "Embodied flows", "Accounts", "DiagramRadialInsertClassic",
+              "Embodied-emission flows F between regions and sectors, net inflow, top flows for network charts"),
+    "efficiency": ("efficiency", "Efficiency", "Accounts", "ChartTrendline",
+                   "Emission intensity, production/consumer orientation, inefficient supply-chain shares"),
+    "aggregate": ("aggregate", "Aggregate", "Table", "GroupBy",
+                  "Aggregate the table with sector/region concordance sheets into a new table sheet"),
+    "transfer": ("transfer", "Transfer & leakage", "Transfer", "ArrowsMoreMenu",
+                 "Industrial transfer, carbon transfer and carbon leakage between two table years (table_t0 -> table)"),
+    "update": ("update", "Update table", "Update", "TableSharePointListsRefreshList",
+               "Update the prior table to target-year information (ANAIS, RAS, GRAS) from the Constraints sheet"),
+    "uncertainty": ("uncertainty", "Uncertainty", "Accounts", "ChartErrorBars",
+                    ("Monte Carlo intervals of PBA, CBA and NEI, probability of each region's production/consumption "
+                     "class and of the inefficient-flow share (local threads or a Dask scheduler)")),
+    "series": ("series", "Series", "Accounts", "ChartTypeLineInsertGallery",
+               ("PBA, CBA, NEI and embodied trade of several tables (years) side by side, with line charts "
+                "(local threads or a Dask scheduler)")),
+    "settings": ("settings_help", "Settings", "Settings/Help", "PropertySheet",
+                 "Create the Settings sheet (defaults, descriptions, drop-down lists) or add missing options to it"),
+    "help": ("settings_help", "Help", "Settings/Help", "Help",
+             "Write a sheet listing the commands and every option with its default and description"),
+}
+
+
+def register(name: str, *, options: dict | None = None):
+    """Decorator adding a command function to :data:`REGISTRY`, with its metadata from :data:`CATALOGUE`."""
+    if name not in CATALOGUE:
+        raise ValueError(f"command {name!r} is not declared in registry.CATALOGUE")
+    _module, label, group, image, help = CATALOGUE[name]
     if group not in GROUPS:
         raise ValueError(f"unknown ribbon group {group!r}; use one of {GROUPS}")
 
@@ -75,6 +110,11 @@ def commands() -> list[Command]:
     """All registered commands, in registration order."""
     _load_commands()
     return list(REGISTRY.values())
+
+
+def listing() -> list[tuple[str, str]]:
+    """(name, one-line help) of every command, without importing the command modules."""
+    return [(name, meta[4]) for name, meta in CATALOGUE.items()]
 
 
 def _load_commands() -> None:

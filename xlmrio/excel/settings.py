@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import OptionError, WorkbookError
-from .layout import ERROR_VALUES, value_text
 
 SETTINGS_SHEET = "Settings"
 CELLS = "__cells__"  # settings[CELLS][option] = cell of the option's value in the Settings sheet
@@ -130,6 +129,9 @@ def convert(option: Option, value: Any, *, where: str = "") -> Any:
             return str(int(value))
         return str(value).strip()
     except (TypeError, ValueError):
+        # layout imports numpy: not at module load (``xlmrio --help``)
+        from .layout import value_text
+
         allowed = f"; allowed: {', '.join(option.choices)}" if option.choices else f" (a {option.kind})"
         raise OptionError(f"option {option.name!r}{loc}: invalid value {value_text(value)}{allowed}") from None
 
@@ -140,6 +142,8 @@ def defaults() -> dict[str, Any]:
 
 def read_settings(book) -> dict[str, Any]:
     """Options from the book's Settings sheet over the defaults (unknown options are an error)."""
+    from .layout import ERROR_VALUES
+
     out = defaults()
     out[CELLS] = {}
     names = [s.name for s in book.sheets]

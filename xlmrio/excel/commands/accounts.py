@@ -114,8 +114,7 @@ def build_accounts(ctx: Context, groups: dict | None = None, solver: LeontiefSol
                         kind="result", source=ctx.source.description, key_figures=key)]
 
 
-@register("accounts", label="Accounts", group="Accounts", image="ChartTypeBarInsertGallery",
-          help="Production- vs consumption-based emissions by region and sector, driver matrix, net embodied inflow")
+@register("accounts")
 def accounts(book, **options) -> list[str]:
     ctx = open_context(book, options, "accounts")
     with ctx.step:

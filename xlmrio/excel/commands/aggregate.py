@@ -48,8 +48,7 @@ def table_sheets(name: str, command: str, h: dict, table: MRIOTable, *, source: 
     return sheets
 
 
-@register("aggregate", label="Aggregate", group="Table", image="GroupBy",
-          help="Aggregate the table with sector/region concordance sheets into a new table sheet")
+@register("aggregate")
 def aggregate(book, **options) -> list[str]:
     ctx = open_context(book, options, "aggregate")
     with ctx.step:

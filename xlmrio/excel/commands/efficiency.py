@@ -85,8 +85,7 @@ def build_efficiency(ctx: Context, solver: LeontiefSolver | None = None) -> list
                         kind="result", source=ctx.source.description, key_figures=key)]
 
 
-@register("efficiency", label="Efficiency", group="Accounts", image="ChartTrendline",
-          help="Emission intensity, production/consumer orientation, inefficient supply-chain shares")
+@register("efficiency")
 def efficiency(book, **options) -> list[str]:
     ctx = open_context(book, options, "efficiency")
     with ctx.step:

@@ -85,8 +85,7 @@ def build_flows(ctx: Context, solver: LeontiefSolver | None = None) -> list[Resu
                         kind="result", source=ctx.source.description, key_figures=key)]
 
 
-@register("flows", label="Embodied flows", group="Accounts", image="DiagramRadialInsertClassic",
-          help="Embodied-emission flows F between regions and sectors, net inflow, top flows for network charts")
+@register("flows")
 def flows(book, **options) -> list[str]:
     ctx = open_context(book, options, "flows")
     with ctx.step:

@@ -67,8 +67,7 @@ def build_leontief(ctx: Context) -> list[ResultSheet]:
     return sheets
 
 
-@register("leontief", label="Leontief", group="Table", image="FunctionWizard",
-          help="Technical coefficients A, Leontief inverse L, output, VA and emission multipliers")
+@register("leontief")
 def leontief(book, **options) -> list[str]:
     ctx = open_context(book, options, "leontief")
     with ctx.step:

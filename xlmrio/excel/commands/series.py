@@ -103,9 +103,7 @@ def build_series(ctx: Context) -> list[ResultSheet]:
                         source=", ".join(names))]
 
 
-@register("series", label="Series", group="Accounts", image="ChartTypeLineInsertGallery",
-          help="PBA, CBA, NEI and embodied trade of several tables (years) side by side, with line charts "
-               "(local threads or a Dask scheduler)")
+@register("series")
 def series(book, **options) -> list[str]:
     ctx = open_context(book, options, "series")
     with ctx.step:

@@ -45,8 +45,7 @@ def write_settings_sheet(book, values: dict | None = None) -> str:
     return sheet.name
 
 
-@register("settings", label="Settings", group="Settings/Help", image="PropertySheet",
-          help="Create the Settings sheet (defaults, descriptions, drop-down lists) or add missing options to it")
+@register("settings")
 def settings(book, **options) -> list[str]:
     return [write_settings_sheet(book, st.resolve(None, options) if options else None)]
 
@@ -84,7 +83,6 @@ def _default_cell(o: st.Option):
     return str(o.default)
 
 
-@register("help", label="Help", group="Settings/Help", image="Help",
-          help="Write a sheet listing the commands and every option with its default and description")
+@register("help")
 def help_(book, **options) -> list[str]:
     return write_results(book, build_help())

@@ -200,8 +200,7 @@ def _check_labels(ctx: Context, t0_source: Source) -> None:
             f"{str(exc).split(': ', 1)[-1]}") from None
 
 
-@register("transfer", label="Transfer & leakage", group="Transfer", image="ArrowsMoreMenu",
-          help="Industrial transfer, carbon transfer and carbon leakage between two table years (table_t0 -> table)")
+@register("transfer")
 def transfer(book, **options) -> list[str]:
     ctx = open_context(book, options, "transfer")
     with ctx.step:

@@ -97,9 +97,7 @@ def build_uncertainty(ctx: Context) -> list[ResultSheet]:
                                       f"{r.share_summary['p2.5']:.1%} – {r.share_summary['p97.5']:.1%}", "")])]
 
 
-@register("uncertainty", label="Uncertainty", group="Accounts", image="ChartErrorBars",
-          help="Monte Carlo intervals of PBA, CBA and NEI, probability of each region's production/consumption "
-               "class and of the inefficient-flow share (local threads or a Dask scheduler)")
+@register("uncertainty")
 def uncertainty(book, **options) -> list[str]:
     ctx = open_context(book, options, "uncertainty")
     with ctx.step:

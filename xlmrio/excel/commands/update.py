@@ -308,8 +308,7 @@ def _accuracy(prior: MRIOTable, est: MRIOTable, ref: MRIOTable, method: str) -> 
     return out
 
 
-@register("update", label="Update table", group="Update", image="TableSharePointListsRefreshList",
-          help="Update the prior table to target-year information (ANAIS, RAS, GRAS) from the Constraints sheet")
+@register("update")
 def update(book, **options) -> list[str]:
     settings = st.resolve(book, options)
     prior_opt = settings.get("prior") or settings.get("table_t0") or settings.get("table")

@@ -153,8 +153,7 @@ def build_validate(ctx: Context) -> list[ResultSheet]:
                      ("max |row residual|", rep.max_row_residual, unit)])]
 
 
-@register("validate", label="Validate", group="Table", image="AcceptInvitation",
-          help="Check the table: balance identities, labels, negative flows, orphan emissions")
+@register("validate")
 def validate(book, **options) -> list[str]:
     ctx = open_validate_context(book, options)
     with ctx.step:
