@@ -79,7 +79,7 @@ def build_uncertainty(ctx: Context) -> list[ResultSheet]:
         data[f"{_MEASURE[meas]}: median − 2.5th percentile"] = summ[(meas, "p50")] - summ[(meas, "p2.5")]
         data[f"{_MEASURE[meas]}: 97.5th percentile − median"] = summ[(meas, "p97.5")] - summ[(meas, "p50")]
         bars[med] = (f"{_MEASURE[meas]}: median − 2.5th percentile", f"{_MEASURE[meas]}: 97.5th percentile − median")
-    charts = [Chart(f"PBA and CBA by region: median with 95 % interval ({unit})", 0, list(bars), data=data,
+    charts = [Chart(f"PBA and CBA by region with 95 % intervals ({unit})", 0, list(bars), data=data,
                     rows=regions, x_title="region", y_title=f"emissions ({unit})", error_bars=bars)]
     h = header(ctx, "Uncertainty", "uncertainty", satellite=sat, basis=r.basis, basis_label=f"NEI {r.basis}",
                draws=r.draws, seed=r.seed)
