@@ -55,7 +55,42 @@ def test_uncertainty_sheet_equals_the_core(inputs, tmp_path, capsys):
     assert_allclose([row[5] for row in t2], r.p_orientation["P(class holds)"])
     t3 = dict((row[0], row[1]) for row in _rows(ws, "Table 3."))
     assert_allclose(t3["median"], r.share_summary["p50"])
-    assert len(ws._charts) == 2
+    assert len(ws._charts) == 1
+    _check_error_bars(out, wb, r)
+
+
+def _values(wb, ref: str) -> list:
+    """The cells of a chart reference such as 'Uncertainty'!$B$70:$B$77, row by row."""
+    sheet, cells = ref.rsplit("!", 1)
+    ws = wb[sheet.strip("'").replace("''", "'")]
+    return [c.value for row in ws[cells.replace("$", "")] for c in row]
+
+
+def _check_error_bars(path, wb, r) -> None:
+    """The saved chart XML: PBA and CBA medians, each with custom error bars whose minus/plus references
+    hold median - p2.5 and p97.5 - median of the core's summary, one value per region."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        xml = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
+    xml = [x for x in xml if "errBars" in x]
+    assert len(xml) == 1
+    x = re.sub(r"<(/?)c:", r"<\1", xml[0])                        # with or without the c: prefix
+    series = re.findall(r"<ser>.*?</ser>", x, re.S)
+    assert len(series) == 2
+    n = len(r.point["pba"])
+    for ser, meas in zip(series, ("pba", "cba")):
+        assert re.search(r'<errBarType val="both"\s*/>', ser) and re.search(r'<errValType val="cust"\s*/>', ser)
+        ref = dict(re.findall(r"<(val|plus|minus)>\s*<numRef>\s*<f>([^<]+)</f>", ser, re.S))
+        assert set(ref) == {"val", "plus", "minus"}
+        med, lo, hi = (np.array(_values(wb, ref[k].replace("&apos;", "'")), float) for k in ("val", "minus", "plus"))
+        assert len(med) == len(lo) == len(hi) == n
+        s = r.summary
+        assert_allclose(med, s[(meas, "p50")], rtol=1e-12)
+        assert_allclose(lo, s[(meas, "p50")] - s[(meas, "p2.5")], rtol=1e-9, atol=1e-9)
+        assert_allclose(hi, s[(meas, "p97.5")] - s[(meas, "p50")], rtol=1e-9, atol=1e-9)
+        assert (lo >= 0).all() and (hi >= 0).all() and (lo + hi > 0).any()
 
 
 def test_series_sheet_equals_two_accounts_calls(inputs, tmp_path):

@@ -96,6 +96,9 @@ class Chart:
     x_title: str = ""  # category axis (bar/column) or x axis (scatter), with units
     y_title: str = ""  # value axis, with units
     plot_by: str | None = None  # "columns" (each column a series) or "rows"; None: Excel's own choice
+    # plotted column -> (minus column, plus column) of the same frame: custom y error bars whose lengths
+    # (below, above each point; the values' units, non-negative) are written beside the chart data
+    error_bars: dict | None = None
 
 
 @dataclass
@@ -686,6 +689,7 @@ def _write_charts(sheet, rs: ResultSheet, row: int, width: float, blocks: list, 
         df, cols, _, block = _chart_block(rs, ch)
         sheet.range((data_row, 1)).value = block
         rng = sheet.range((data_row, 1), (data_row + len(block) - 1, len(block[0])))
+        bars = _write_error_bar_columns(sheet, ch, df, cols, block, data_row)
         values = [v for r in block[1:] for v in r[1:] if isinstance(v, (int, float))]
         fmt = column_format("emissions", values)
         if len(block) > 1 and len(block[0]) > 1:
@@ -699,6 +703,8 @@ def _write_charts(sheet, rs: ResultSheet, row: int, width: float, blocks: list, 
         chart.set_source_data(rng)
         if ch.plot_by:
             _set_plot_by(chart, ch.plot_by)
+        for k, (minus, plus) in bars.items():
+            _set_error_bars(chart, k, minus, plus)
         x_title, y_title = _axis_titles(rs, ch, df, cols)
         axis_fmt = "#,##0" if values and max(abs(v) for v in values) >= 100 else "General"
         look = {"x_title": x_title, "y_title": y_title, "value_format": axis_fmt,
@@ -712,6 +718,42 @@ def _write_charts(sheet, rs: ResultSheet, row: int, width: float, blocks: list, 
         info["charts"].append((ch.title, top_row))
         data_row += len(block) + 1
     return row
+
+
+def _write_error_bar_columns(sheet, ch: Chart, df, cols, block: list, data_row: int) -> dict:
+    """The lengths of a chart's error bars, written right of its data block (outside the range the chart
+    plots): one (minus, plus) pair of columns per plotted column. Returns {series number: (minus, plus)}."""
+    if not ch.error_bars or ch.kind == "xy_scatter":
+        return {}
+    rows = list(ch.rows) if ch.rows is not None else list(df.index[:ch.max_rows])
+    n = len(block) - 1
+    col = len(block[0]) + 1
+    bars = {}
+    for k, c in enumerate(cols, start=1):
+        if c not in ch.error_bars:
+            continue
+        for m in ch.error_bars[c]:
+            sheet.range((data_row, col)).value = [[str(m)]] + [[_cell(v)] for v in df.loc[rows, m]]
+            col += 1
+        minus = sheet.range((data_row + 1, col - 2), (data_row + n, col - 2))
+        plus = sheet.range((data_row + 1, col - 1), (data_row + n, col - 1))
+        sheet.range((data_row + 1, col - 2), (data_row + n, col - 1)).number_format = \
+            column_format("emissions", [v for r in block[1:] for v in r[1:] if isinstance(v, (int, float))])
+        bars[k] = (minus, plus)
+    return bars
+
+
+def _set_error_bars(chart, series: int, minus, plus) -> None:
+    """Custom y error bars on one series: xlmrio's openpyxl engine, else Excel's object model."""
+    impl = getattr(chart, "impl", chart)
+    if hasattr(impl, "set_error_bars"):  # xlmrio's openpyxl engine, behind xlwings' Chart
+        impl.set_error_bars(series, getattr(minus, "impl", minus), getattr(plus, "impl", plus))
+        return
+    try:  # desktop Excel (COM): xlY = 1, xlErrorBarIncludeBoth = 1, xlErrorBarTypeCustom = -4114
+        chart.api[1].SeriesCollection(series).ErrorBar(Direction=1, Include=1, Type=-4114, Amount=plus.api,
+                                                       MinusValues=minus.api)
+    except Exception:  # noqa: BLE001 - macOS or an older Excel: the bars' lengths are in the chart data
+        pass
 
 
 def _format_chart(chart, title: str, look: dict) -> None:

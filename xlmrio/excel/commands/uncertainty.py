@@ -71,14 +71,16 @@ def build_uncertainty(ctx: Context) -> list[ResultSheet]:
               formats={"*": "share"}),
     ]
     regions = list(t.regions)
-    charts = []
-    for meas in ("cba", "pba"):
-        data = pd.DataFrame({"2.5th percentile": summ[(meas, "p2.5")], "median": summ[(meas, "p50")],
-                             "97.5th percentile": summ[(meas, "p97.5")]})
-        data.index.name = "region"
-        charts.append(Chart(f"{_MEASURE[meas]} by region: median and 95 % interval ({unit})", 0,
-                            list(data.columns), data=data, rows=regions, x_title="region",
-                            y_title=f"{_MEASURE[meas]} ({unit})"))
+    data = pd.DataFrame(index=pd.Index(regions, name="region"))
+    bars = {}
+    for meas in ("pba", "cba"):
+        med = f"{_MEASURE[meas]} median"
+        data[med] = summ[(meas, "p50")]
+        data[f"{_MEASURE[meas]}: median − 2.5th percentile"] = summ[(meas, "p50")] - summ[(meas, "p2.5")]
+        data[f"{_MEASURE[meas]}: 97.5th percentile − median"] = summ[(meas, "p97.5")] - summ[(meas, "p50")]
+        bars[med] = (f"{_MEASURE[meas]}: median − 2.5th percentile", f"{_MEASURE[meas]}: 97.5th percentile − median")
+    charts = [Chart(f"PBA and CBA by region with 95 % intervals ({unit})", 0, list(bars), data=data,
+                    rows=regions, x_title="region", y_title=f"emissions ({unit})", error_bars=bars)]
     h = header(ctx, "Uncertainty", "uncertainty", satellite=sat, basis=r.basis, basis_label=f"NEI {r.basis}",
                draws=r.draws, seed=r.seed)
     rsd_txt = ("size-dependent default after Lenzen et al. (2010): rsd = clip(0.10·(|v|/median|v|)^−0.30, 2 %, "
@@ -87,8 +89,8 @@ def build_uncertainty(ctx: Context) -> list[ResultSheet]:
         f"Relative standard deviation: {rsd_txt}; mean over the non-zero cells: Z {r.rsd['Z']:.1%}, "
         f"Y {r.rsd['Y']:.1%}, satellite {r.rsd['satellite']:.1%}.",
         f"Seed {r.seed}; rebalancing: {r.rebalance}; computed on {where}.",
-        "The charts show the 2.5th percentile, median and 97.5th percentile of each account side by side (the chart engine draws no "
-        "error bars); Table 1 holds the same numbers.",
+        "The chart shows the median of PBA and CBA by region; its error bars run from the 2.5th to the 97.5th "
+        "percentile (the 95 % interval of Table 1).",
     ]
     return [ResultSheet("Uncertainty", "uncertainty", h["title"], h["subtitle"], tables, notes, charts,
                         meta=h["meta"], source=ctx.source.description,

@@ -10,7 +10,8 @@ import datetime as dt
 import numbers
 
 from openpyxl.chart import AreaChart, BarChart, LineChart, PieChart, ScatterChart, Series
-from openpyxl.chart.data_source import AxDataSource, NumFmt, NumRef, StrRef
+from openpyxl.chart.data_source import AxDataSource, NumDataSource, NumFmt, NumRef, StrRef
+from openpyxl.chart.error_bar import ErrorBars
 from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.chart.shapes import GraphicalProperties
@@ -81,6 +82,7 @@ def build_chart(spec: dict):
     src: Range | None = spec.get("source")
     if src is not None:
         _add_series(chart, kind, src, spec.get("plot_by"), spec.get("x_values"))
+        _add_error_bars(chart, spec.get("error_bars") or {})
     if spec.get("title") is not None:
         chart.title = spec["title"]
     if spec.get("look"):
@@ -94,6 +96,18 @@ def build_chart(spec: dict):
     chart.height = spec["height"] * 2.54 / 72
     chart._xlmrio = spec
     return chart
+
+
+def _add_error_bars(chart, bars: dict) -> None:
+    """Custom y error bars: ``bars`` maps a 1-based series index to (minus, plus) ranges holding the
+    lengths below and above each point (same units as the values, non-negative)."""
+    for k, (minus, plus) in sorted(bars.items()):
+        if not 1 <= k <= len(chart.series):
+            continue
+        refs = [NumDataSource(numRef=NumRef(f=_ref(r.sheet.name, *r.bounds))) for r in (minus, plus)]
+        chart.series[k - 1].errBars = ErrorBars(errDir=None if isinstance(chart, BarChart) else "y",
+                                                errBarType="both", errValType="cust", noEndCap=False,
+                                                minus=refs[0], plus=refs[1])
 
 
 _PALETTE = ("4472C4", "ED7D31", "A5A5A5", "FFC000", "5B9BD5", "70AD47")
@@ -342,6 +356,14 @@ class Chart:
         self.spec["loaded"] = False
         if self.spec["type"] not in CHART_KINDS:
             self.spec["type"] = "column_clustered"
+        self._rebuild()
+
+    def set_error_bars(self, series: int, minus: Range, plus: Range) -> None:
+        """Custom error bars on the ``series``-th series (1-based, as Excel's SeriesCollection):
+        ``minus``/``plus`` are one-column or one-row ranges of lengths below/above each point."""
+        if self.spec.get("loaded") and self.spec.get("source") is None:
+            raise NotImplementedError("error bars on a chart read from a file need set_source_data() first")
+        self.spec.setdefault("error_bars", {})[int(series)] = (minus, plus)
         self._rebuild()
 
     def set_x_axis_values(self, source: Range) -> None:
