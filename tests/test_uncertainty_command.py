@@ -40,13 +40,15 @@ def test_uncertainty_sheet_equals_the_core(inputs, tmp_path, capsys):
     r = xu.monte_carlo(demo(2007), "CO2", draws=12, seed=4, rsd=0.05)
     wb = openpyxl.load_workbook(out, data_only=True)
     ws = wb["Uncertainty"]
+    title = next(c.value for c in ws["A"] if isinstance(c.value, str) and c.value.startswith("Table 1."))
+    assert title.endswith("(Mt CO2)")                             # the demo's Settings show emissions in Mt
     t1 = _rows(ws, "Table 1.", header_rows=2)
     regions = [row[0] for row in t1]
     assert regions == list(demo(2007).regions)
     got = np.array([row[1:19] for row in t1], float)            # PBA, CBA, NEI x (point, mean, sd, 2.5, 50, 97.5)
-    s = r.summary
+    s = r.summary / MT
     for j, meas in enumerate(("pba", "cba", "nei")):
-        assert_allclose(got[:, 6 * j], r.point[meas])
+        assert_allclose(got[:, 6 * j], r.point[meas] / MT, rtol=1e-12)
         for k, stat in enumerate(("mean", "sd", "p2.5", "p50", "p97.5")):
             assert_allclose(got[:, 6 * j + 1 + k], s[(meas, stat)], rtol=1e-12)
     t2 = _rows(ws, "Table 2.")
@@ -57,6 +59,9 @@ def test_uncertainty_sheet_equals_the_core(inputs, tmp_path, capsys):
     assert_allclose(t3["median"], r.share_summary["p50"])
     assert len(ws._charts) == 1
     _check_error_bars(out, wb, r)
+
+
+MT = 1000.0  # kt (the satellite's unit) per Mt (the demo's display unit)
 
 
 def _values(wb, ref: str) -> list:
@@ -86,7 +91,7 @@ def _check_error_bars(path, wb, r) -> None:
         assert set(ref) == {"val", "plus", "minus"}
         med, lo, hi = (np.array(_values(wb, ref[k].replace("&apos;", "'")), float) for k in ("val", "minus", "plus"))
         assert len(med) == len(lo) == len(hi) == n
-        s = r.summary
+        s = r.summary / MT
         assert_allclose(med, s[(meas, "p50")], rtol=1e-12)
         assert_allclose(lo, s[(meas, "p50")] - s[(meas, "p2.5")], rtol=1e-9, atol=1e-9)
         assert_allclose(hi, s[(meas, "p97.5")] - s[(meas, "p50")], rtol=1e-9, atol=1e-9)
@@ -101,8 +106,8 @@ def test_series_sheet_equals_two_accounts_calls(inputs, tmp_path):
     for year in (2002, 2007):
         a = accounts(demo(year), "CO2")
         rows = {row[0]: row for row in t1 if row[1] == year}
-        assert_allclose([rows[r][2] for r in a.pba.index], a.pba, rtol=1e-12)
-        assert_allclose([rows[r][3] for r in a.pba.index], a.cba[a.pba.index], rtol=1e-12)
+        assert_allclose([rows[r][2] for r in a.pba.index], a.pba / MT, rtol=1e-12)  # shown in Mt
+        assert_allclose([rows[r][3] for r in a.pba.index], a.cba[a.pba.index] / MT, rtol=1e-12)
     pba = _rows(ws, "Table 2.")
     assert [row[0] for row in pba] == [2002, 2007]                 # years are numbers
     charts = ws._charts

@@ -10,7 +10,7 @@ from ..reader import SKIP_SHEETS, _is_result, _looks_like_table, read_table, she
 from ..registry import register
 from ..report import Chart, ResultSheet, Table
 from .. import settings as st
-from .context import Context, finish, header, open_context, satellite_of
+from .context import Context, display, finish, header, open_context, satellite_of
 from .uncertainty import progress_line
 
 _LABELS = {"pba": "PBA", "cba": "CBA", "nei_total": "NEI (total basis)", "nei_domestic": "NEI (domestic basis)",
@@ -67,13 +67,19 @@ def build_series(ctx: Context) -> list[ResultSheet]:
     except OptionError as exc:
         raise st.option_error(s, "scheduler" if "Dask" in str(exc) or "scheduler" in str(exc) else "series_tables",
                               str(exc)) from None
-    unit = ctx.table.satellites[sat].unit
+    sat_unit = ctx.table.satellites[sat].unit
+    ds = display(ctx, sat_unit, "emissions")   # option display_unit_emissions; intensities keep the table's units
+    unit = ds.unit
     money = ctx.table.monetary_unit or "money"
+    emission_rows = tidy["measure"].isin(["pba", "cba", "nei_total", "nei_domestic", "embodied_exports",
+                                          "embodied_imports"])
+    tidy = tidy.copy()
+    tidy.loc[emission_rows, "value"] = ds(tidy.loc[emission_rows, "value"])
     wide = tidy.pivot_table(index=["region", "year"], columns="measure", values="value", sort=False)
     wide = wide[[c for c in ("pba", "cba", "nei_total", "nei_domestic", "embodied_exports", "embodied_imports",
                              "output", "intensity") if c in wide.columns]]
     wide.columns = [_LABELS.get(c, c) for c in wide.columns]
-    wide = wide.rename(columns={"output": f"output ({money})", "intensity": f"intensity ({unit} per {money})"})
+    wide = wide.rename(columns={"output": f"output ({money})", "intensity": f"intensity ({sat_unit} per {money})"})
     wide.columns.name = None
     pba, cba = series_wide(tidy, "pba"), series_wide(tidy, "cba")
     for frame in (pba, cba):
@@ -85,7 +91,7 @@ def build_series(ctx: Context) -> list[ResultSheet]:
         f.index.name = "table"
     tables_out = [
         Table(f"Table 1. {sat} accounts and embodied trade by region and year ({unit}, output in {money})", wide,
-              formats={"*": "emissions", f"intensity ({unit} per {money})": "intensity"},
+              formats={"*": "emissions", f"intensity ({sat_unit} per {money})": "intensity"},
               reading="NEI (total basis) = PBA − CBA = embodied exports − embodied imports."),
         Table(f"Table 2. Production-based {sat} by year ({unit})", pba, formats={"*": "emissions"}),
         Table(f"Table 3. Consumption-based {sat} by year ({unit})", cba, formats={"*": "emissions"}),

@@ -8,7 +8,7 @@ from ...errors import OptionError
 from ..registry import register
 from ..report import Chart, ResultSheet, Table
 from .. import settings as st
-from .context import Context, finish, header, open_context, satellite_of
+from .context import Context, display, finish, header, open_context, satellite_of
 
 _MEASURE = {"pba": "PBA", "cba": "CBA", "nei": "NEI"}
 _STAT = {"mean": "mean", "sd": "sd", "p2.5": "2.5th percentile", "p50": "median", "p97.5": "97.5th percentile"}
@@ -45,11 +45,12 @@ def build_uncertainty(ctx: Context) -> list[ResultSheet]:
     except OptionError as exc:
         opt = "scheduler" if "scheduler" in str(exc) or "Dask" in str(exc) else "mc_rsd"
         raise st.option_error(ctx.settings, opt, str(exc)) from None
-    unit = r.unit
-    summ = r.summary
+    ds = display(ctx, r.unit, "emissions")   # option display_unit_emissions; the draws run in the table's unit
+    unit = ds.unit
+    summ = ds(r.summary)
     tab = summ.copy()
     for meas in reversed(list(_MEASURE)):
-        tab.insert(list(tab.columns).index((meas, "mean")), (meas, "point"), r.point[meas])
+        tab.insert(list(tab.columns).index((meas, "mean")), (meas, "point"), ds(r.point[meas]))
     order = ["point", "mean", "sd", "p2.5", "p50", "p97.5"]
     tab = tab[[(m, s) for m in _MEASURE for s in order]]
     tab.columns = pd.MultiIndex.from_tuples([(f"{_MEASURE[m]} ({unit})", _STAT.get(s, s)) for m, s in tab.columns],
@@ -92,6 +93,8 @@ def build_uncertainty(ctx: Context) -> list[ResultSheet]:
         "The chart shows the median of PBA and CBA by region; its error bars run from the 2.5th to the 97.5th "
         "percentile (the 95 % interval of Table 1).",
     ]
+    if not ds.identity:
+        notes.append(f"Emissions are shown in {unit} (option display_unit_emissions); the satellite is in {r.unit}.")
     return [ResultSheet("Uncertainty", "uncertainty", h["title"], h["subtitle"], tables, notes, charts,
                         meta=h["meta"], source=ctx.source.description,
                         key_figures=[("draws", r.draws, ""),
