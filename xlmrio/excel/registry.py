@@ -6,6 +6,7 @@ from the book, builds every result first, and only then writes result sheets (ne
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from importlib import import_module
 from typing import Any, Callable
 
 from ..errors import OptionError
@@ -67,7 +68,8 @@ CATALOGUE: dict[str, tuple[str, str, str, str, str]] = {
     "transfer": ("transfer", "Transfer & leakage", "Transfer", "ArrowsMoreMenu",
                  "Industrial transfer, carbon transfer and carbon leakage between two table years (table_t0 -> table)"),
     "update": ("update", "Update table", "Update", "TableSharePointListsRefreshList",
-               "Update the prior table to target-year information (ANAIS, RAS, GRAS) from the Constraints sheet"),
+               ("Update the prior table to target-year information (ANAIS, RAS, GRAS, KRAS or auto) from the "
+                "Constraints sheet")),
     "uncertainty": ("uncertainty", "Uncertainty", "Accounts", "ChartErrorBars",
                     ("Monte Carlo intervals of PBA, CBA and NEI, probability of each region's production/consumption "
                      "class and of the inefficient-flow share (local threads or a Dask scheduler)")),
@@ -107,9 +109,9 @@ def get(name: str) -> Command:
 
 
 def commands() -> list[Command]:
-    """All registered commands, in registration order."""
+    """All registered commands, in the ribbon's order (:data:`CATALOGUE`)."""
     _load_commands()
-    return list(REGISTRY.values())
+    return [REGISTRY[name] for name in CATALOGUE if name in REGISTRY]
 
 
 def listing() -> list[tuple[str, str]]:
@@ -118,5 +120,6 @@ def listing() -> list[tuple[str, str]]:
 
 
 def _load_commands() -> None:
-    # Importing the command modules registers them.
-    from . import commands  # noqa: F401
+    """Import the command modules named in :data:`CATALOGUE`; importing a module registers its commands."""
+    for module in dict.fromkeys(meta[0] for meta in CATALOGUE.values()):
+        import_module(f"{__package__}.commands.{module}")

@@ -40,6 +40,7 @@ import numpy as np
 import xlwings as xw
 
 from ..errors import OptionError, XlmrioError
+from .layout import value_text
 
 try:  # Windows with pywin32 (the tests stub the Windows modules to import this on Linux)
     from xlwings.udfs import xlarg as _arg, xlfunc as _func
@@ -451,10 +452,10 @@ def _number(name: str, value: Any, default: float, *, integer: bool = False, pos
     try:
         val = float(value) if not isinstance(value, bool) else float("nan")
     except (TypeError, ValueError):
-        raise OptionError(f"{name} must be a number, not {value!r}") from None
+        raise OptionError(f"{name} must be a number, not {value_text(value)}") from None
     if not np.isfinite(val) or (integer and val != round(val)) or (positive and val <= 0):
         what = "a whole number" if integer else "a number"
-        raise OptionError(f"{name} must be {what}{' above 0' if positive else ''}, not {value!r}")
+        raise OptionError(f"{name} must be {what}{' above 0' if positive else ''}, not {value_text(value)}")
     return int(val) if integer else val
 
 
@@ -467,7 +468,7 @@ def _flag(name: str, value: Any) -> bool:
         return value.strip().upper() == "TRUE"
     if isinstance(value, (int, float)) and value in (0, 1):
         return bool(value)
-    raise OptionError(f"{name} must be TRUE or FALSE, not {value!r}")
+    raise OptionError(f"{name} must be TRUE or FALSE, not {value_text(value)}")
 
 
 def _vector(name: str, value: Any, n: int | None = None) -> np.ndarray:

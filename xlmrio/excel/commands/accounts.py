@@ -8,7 +8,7 @@ from ...core.accounts import accounts as _accounts
 from ...core.leontief import LeontiefSolver
 from ..registry import register
 from ..report import Chart, ResultSheet, Table
-from .context import (Context, display, finish, header, negatives_note, open_context, satellite_of,
+from .context import (Context, display, display_note, finish, header, negatives_note, open_context, satellite_of,
                       sector_groups)
 
 
@@ -104,8 +104,7 @@ def build_accounts(ctx: Context, groups: dict | None = None, solver: LeontiefSol
                          ("; the stacked chart shows them as 0." if clipped else "."))
     if neg:
         notes.append(neg)
-    if not ds.identity:
-        notes.append(f"Emissions are shown in {unit} (option display_unit_emissions); the satellite is in {a.unit}.")
+    notes += display_note(ds, a.unit)
     nei = a.nei_total
     key = [("Σ PBA = Σ CBA incl. pseudo-regions", float(ds(a.closure["sum_pba"])), unit),
            (f"largest net exporter of embodied emissions: {nei.idxmax()} (NEI)", float(ds(nei.max())), unit),

@@ -152,6 +152,13 @@ def display(ctx: Context, unit: str, kind: str) -> Scale:
         raise st.option_error(ctx.settings, option, str(exc)) from None
 
 
+def display_note(ds: Scale, source_unit: str) -> list[str]:
+    """The note a sheet needs when its emissions are shown in another unit than the satellite's (else none)."""
+    if ds.identity:
+        return []
+    return [f"Emissions are shown in {ds.unit} (option display_unit_emissions); the satellite is in {source_unit}."]
+
+
 def negatives_note(frames: dict[str, pd.DataFrame], unit: str, why: str) -> str:
     """A note naming the negative entries of the given tables (title -> frame) and why they occur, or ''."""
     parts = []

@@ -8,7 +8,7 @@ from ...core.flows import aggregate_flows, embodied_flows, net_inflow_from_flows
 from ...core.leontief import LeontiefSolver
 from ..registry import register
 from ..report import Chart, ResultSheet, Table
-from .context import Context, display, finish, header, open_context, satellite_of
+from .context import Context, display, display_note, finish, header, open_context, satellite_of
 
 
 def build_flows(ctx: Context, solver: LeontiefSolver | None = None) -> list[ResultSheet]:
@@ -74,9 +74,7 @@ def build_flows(ctx: Context, solver: LeontiefSolver | None = None) -> list[Resu
                     kind="column_clustered", x_title="region", y_title=f"outflow − inflow ({unit})")]
     linkage = float(ds(F.to_numpy().sum()))
     notes = h["notes"] + [f"Linkage strength 1'F1 = {linkage:,.1f} {unit} (not total emissions)."]
-    if not ds.identity:
-        notes.append(f"Emissions are shown in {unit} (option display_unit_emissions); the satellite is in "
-                     f"{t.satellites[sat].unit}.")
+    notes += display_note(ds, t.satellites[sat].unit)
     key = [("linkage strength 1'F1 (not total emissions)", linkage, unit),
            (f"largest net outflow, F basis: {net.idxmax()}", float(ds(net.max())), unit)]
     if len(edges):

@@ -10,7 +10,7 @@ from ..reader import SKIP_SHEETS, _is_result, _looks_like_table, read_table, she
 from ..registry import register
 from ..report import Chart, ResultSheet, Table
 from .. import settings as st
-from .context import Context, display, finish, header, open_context, satellite_of
+from .context import Context, display, display_note, finish, header, open_context, satellite_of
 from .uncertainty import progress_line
 
 _LABELS = {"pba": "PBA", "cba": "CBA", "nei_total": "NEI (total basis)", "nei_domestic": "NEI (domestic basis)",
@@ -105,6 +105,7 @@ def build_series(ctx: Context) -> list[ResultSheet]:
     h = header(ctx, "Series", "series", satellite=sat, source=", ".join(names))
     h["subtitle"] = h["subtitle"].replace(f"source: {ctx.source.description}", f"tables: {', '.join(names)}")
     notes = h["notes"] + [f"Tables: {', '.join(f'{k} = {n!r}' for k, n in zip(tables, names))}; computed on {where}."]
+    notes += display_note(ds, sat_unit)
     return [ResultSheet("Series", "series", h["title"], h["subtitle"], tables_out, notes, charts, meta=h["meta"],
                         source=", ".join(names))]
 

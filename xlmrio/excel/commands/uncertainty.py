@@ -8,7 +8,7 @@ from ...errors import OptionError
 from ..registry import register
 from ..report import Chart, ResultSheet, Table
 from .. import settings as st
-from .context import Context, display, finish, header, open_context, satellite_of
+from .context import Context, display, display_note, finish, header, open_context, satellite_of
 
 _MEASURE = {"pba": "PBA", "cba": "CBA", "nei": "NEI"}
 _STAT = {"mean": "mean", "sd": "sd", "p2.5": "2.5th percentile", "p50": "median", "p97.5": "97.5th percentile"}
@@ -93,8 +93,7 @@ def build_uncertainty(ctx: Context) -> list[ResultSheet]:
         "The chart shows the median of PBA and CBA by region; its error bars run from the 2.5th to the 97.5th "
         "percentile (the 95 % interval of Table 1).",
     ]
-    if not ds.identity:
-        notes.append(f"Emissions are shown in {unit} (option display_unit_emissions); the satellite is in {r.unit}.")
+    notes += display_note(ds, r.unit)
     return [ResultSheet("Uncertainty", "uncertainty", h["title"], h["subtitle"], tables, notes, charts,
                         meta=h["meta"], source=ctx.source.description,
                         key_figures=[("draws", r.draws, ""),
