@@ -400,6 +400,9 @@ def _write_sheet(sheet, rs: ResultSheet, progress=None) -> dict:
         _style(head, st["header"])
         head.wrap_text = True
         head.vertical_alignment = "bottom"
+        for j, kind in enumerate(p["kinds"]):  # a number column's header sits over its right-aligned numbers
+            if kind == "number":
+                sheet.range((row, j + 1), (row + nh - 1, j + 1)).horizontal_alignment = "right"
         for i in range(nh):
             n = max((_lines(str(v), widths[j + 1] - 1) for j, v in enumerate(cells[i]) if v not in (None, "")),
                     default=1)
