@@ -21,6 +21,7 @@ from ._chart import Charts, rebuild_all
 from ._load import LazyReader, bind_sheet
 from ._names import Names, find_worksheet
 from ._range import Note, Range, Rows
+from ._bulk import inject, register_styles
 from ._package import splice
 from ._values import read_values
 from ._util import (MAX_COLUMNS, MAX_ROWS, CellError, a1, needs_quotes, no_gc, parse_address, quote_sheet,
@@ -356,6 +357,8 @@ class Book(base_classes.Book):
         self._values: dict = {}
         self._activated = False
         self._style_sizes = _style_sizes(wb) if reader is not None else None
+        # large plain value blocks kept out of openpyxl's cells until saved (see ``_bulk``): ws -> [Bulk]
+        self._bulks: dict = {}
 
     @classmethod
     def from_file(cls, books: Books, path: Path) -> "Book":
@@ -397,6 +400,24 @@ class Book(base_classes.Book):
     def _materialize_all(self) -> None:
         for ws in list(self._stubs):
             self._materialize(ws)
+
+    def _unbulk(self, ws, rect=None) -> None:
+        """Turn the large blocks of ``ws`` that meet ``rect`` (all of them when ``None``) into openpyxl
+        cells: a cell operation other than restyling is about to touch them."""
+        bulks = self._bulks.get(ws)
+        if not bulks:
+            return
+        keep = []
+        with no_gc():
+            for b in bulks:
+                if rect is None or b.intersects(rect):
+                    b.materialize(ws)
+                else:
+                    keep.append(b)
+        if keep:
+            self._bulks[ws] = keep
+        else:
+            del self._bulks[ws]
 
     def _sheet_values(self, ws):
         """Values of a stub worksheet (read once from the file), else ``None``."""
@@ -445,7 +466,7 @@ class Book(base_classes.Book):
     def close(self):
         if self in self.books._books:
             self.books._books.remove(self)
-        self._stubs, self._values, self._reader = {}, {}, None
+        self._stubs, self._values, self._reader, self._bulks = {}, {}, None, {}
         if self._ro_wb is not None:
             self._ro_wb.close()
         self.wb = None
@@ -476,6 +497,8 @@ class Book(base_classes.Book):
         if target.suffix.lower() in (".xlsm", ".xltm") and self.wb.vba_archive is None:
             raise WorkbookError(f"cannot save {target.name}: the workbook has no VBA project; save as .xlsx")
         rebuild_all(self)
+        bulks = {ws: (bl, register_styles(self.wb, bl)) for ws, bl in self._bulks.items()
+                 if ws in self.wb.worksheets}
         self.wb.template = target.suffix.lower() in (".xltx", ".xltm")
         self.wb.calculation.fullCalcOnLoad = True  # Excel/LibreOffice recompute on open
         # Serialise in memory first: a failure inside openpyxl never touches the disk.
@@ -496,6 +519,8 @@ class Book(base_classes.Book):
             stubs = [(ws.path[1:], part, self._activated and ws is not active) for ws, part in self._stubs.items()]
             buf = io.BytesIO(splice(buf.getvalue(), self._src, stubs,
                                     keep_styles=_style_sizes(self.wb) == self._style_sizes))
+        if bulks:
+            buf = io.BytesIO(inject(buf.getvalue(), {ws.path[1:]: (ws, bl, attrs) for ws, (bl, attrs) in bulks.items()}))
         fd, tmp = tempfile.mkstemp(prefix=f".~{target.stem}.", suffix=".tmp", dir=target.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -853,6 +878,7 @@ class Sheet(base_classes.Sheet):
 
     @property
     def used_range(self):
+        self.book._unbulk(self._ws)
         vals = self.book._sheet_values(self._ws)
         if vals is not None:
             return Range(self, *(vals.used or (1, 1, 1, 1)))
@@ -885,6 +911,7 @@ class Sheet(base_classes.Sheet):
 
     def clear(self):
         ws = self.ws
+        self.book._bulks.pop(ws, None)
         with no_gc():
             ws._cells.clear()
         for mr in list(ws.merged_cells.ranges):
@@ -906,6 +933,7 @@ class Sheet(base_classes.Sheet):
         idx = wb._sheets.index(ws)
         wb.remove(ws)
         self.book._stubs.pop(ws, None)
+        self.book._bulks.pop(ws, None)
         self.book._values.pop(ws, None)
         for dn in list(wb.defined_names.values()) + [d for w in wb.worksheets for d in w.defined_names.values()]:
             if dn.attr_text and _rename_in_text(dn.attr_text, old, "\x00") != dn.attr_text:
@@ -919,6 +947,7 @@ class Sheet(base_classes.Sheet):
         if (before or after).book is not self.book:
             raise NotImplementedError("the openpyxl engine copies sheets only within one workbook")
         book = self.book
+        book._unbulk(self._ws)
         new = book.wb.copy_worksheet(self.ws)
         if self.ws in book._orig_titles:  # the copy shares the original's cached formula results
             book._orig_titles[new] = book._orig_titles[self.ws]

@@ -24,6 +24,7 @@ from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from xlwings import base_classes
 
 from ...errors import WorkbookError
+from ._bulk import BULK_MIN_CELLS, Bulk, plain_block
 from ._util import (
     MAX_COLUMNS,
     MAX_ROWS,
@@ -93,6 +94,15 @@ class Range(base_classes.Range):
     # ------------------------------------------------------------------ identity
     @property
     def ws(self):
+        """The openpyxl worksheet, with any large block this range meets turned into cells (``_bulk``)."""
+        book = self.sheet.book
+        if book._bulks:
+            book._unbulk(self.sheet._ws, self.bounds)
+        return self.sheet.ws
+
+    @property
+    def _geometry_ws(self):
+        """The worksheet for column/row dimensions and the workbook's style tables (no cells touched)."""
         return self.sheet.ws
 
     @property
@@ -214,8 +224,32 @@ class Range(base_classes.Range):
             return [ws.row_dimensions[r] for r in range(self.r1, self.r2 + 1)]
         return []
 
+    def _restyle_bulks(self, index: int, component, rest) -> bool:
+        """Restyle the large blocks this range meets through their style ids and the rest of the range
+        by ``rest(piece)``; False when there is no such block (or the range is whole rows/columns)."""
+        book = self.sheet.book
+        bulks = [b for b in book._bulks.get(self.sheet._ws, ()) if b.intersects(self.bounds)]
+        if not bulks or self._full_columns or self._full_rows:
+            return False
+        pieces = [self.bounds]
+        for b in bulks:
+            b.restyle(self.bounds, index, component)
+            pieces = [p for q in pieces for p in rect_difference(q, b.rect)]
+        for p in pieces:
+            rest(Range(self.sheet, *p))
+        return True
+
     def _restyle(self, index: int, collection, transform) -> None:
         cache: dict[int, int] = {}
+
+        def component(old: int) -> int:
+            new = cache.get(old)
+            if new is None:
+                new = cache[old] = collection.add(transform(collection[old]))
+            return new
+
+        if self._restyle_bulks(index, component, lambda piece: piece._restyle(index, collection, transform)):
+            return
         with no_gc():
             for cell in itertools.chain(self._cells(), self._dimensions()):
                 st = cell._style
@@ -285,6 +319,7 @@ class Range(base_classes.Range):
 
     # ------------------------------------------------------------------ navigation
     def _filled(self, r: int, c: int) -> bool:
+        self.book._unbulk(self.sheet._ws)
         vals = self.book._sheet_values(self.sheet._ws)
         if vals is not None:
             return vals.get(r, c) is not None
@@ -299,6 +334,7 @@ class Range(base_classes.Range):
             dr, dc = steps[direction.lower()]
         except KeyError:
             raise ValueError(f"invalid direction {direction!r}: use 'up', 'down', 'left' or 'right'") from None
+        self.book._unbulk(self.sheet._ws)
         filled = self._filled
         r, c = self.r1, self.c1
         limit_r = MAX_ROWS if dr > 0 else 1
@@ -432,16 +468,18 @@ class Range(base_classes.Range):
         idx = ids.pop()
         if idx < BUILTIN_FORMATS_MAX_SIZE:
             return BUILTIN_FORMATS.get(idx, "General")
-        return self.ws.parent._number_formats[idx - BUILTIN_FORMATS_MAX_SIZE]
+        return self._geometry_ws.parent._number_formats[idx - BUILTIN_FORMATS_MAX_SIZE]
 
     @number_format.setter
     def number_format(self, value):
         value = "General" if value is None else str(value)
-        wb = self.ws.parent
+        wb = self._geometry_ws.parent
         if value in BUILTIN_FORMATS_REVERSE:
             idx = BUILTIN_FORMATS_REVERSE[value]
         else:
             idx = wb._number_formats.add(value) + BUILTIN_FORMATS_MAX_SIZE
+        if self._restyle_bulks(_NUMFMT, lambda old: idx, lambda piece: setattr(piece, "number_format", value)):
+            return
         with no_gc():
             for cell in itertools.chain(self._cells(), self._dimensions()):
                 st = cell._style
@@ -454,7 +492,7 @@ class Range(base_classes.Range):
         ids = self._style_ids(_FILL)
         if len(ids) != 1:
             return None
-        fill = self.ws.parent._fills[ids.pop()]
+        fill = self._geometry_ws.parent._fills[ids.pop()]
         if getattr(fill, "fill_type", None) != "solid":
             return None
         return from_color(fill.fgColor)
@@ -466,11 +504,11 @@ class Range(base_classes.Range):
         else:
             argb = to_argb(color_or_rgb)
             fill = PatternFill(fill_type="solid", fgColor=Color(rgb=argb), bgColor=Color(rgb=argb))
-        self._restyle(_FILL, self.ws.parent._fills, lambda old: fill)
+        self._restyle(_FILL, self._geometry_ws.parent._fills, lambda old: fill)
 
     def _alignment_attr(self, attr, norm=lambda v: v):
         ids = self._style_ids(_ALIGN)
-        values = {norm(getattr(self.ws.parent._alignments[i], attr)) for i in ids}
+        values = {norm(getattr(self._geometry_ws.parent._alignments[i], attr)) for i in ids}
         return values.pop() if len(values) == 1 else _MIXED
 
     def _set_alignment(self, **kw):
@@ -480,7 +518,7 @@ class Range(base_classes.Range):
                 setattr(new, k, v)
             return new
 
-        self._restyle(_ALIGN, self.ws.parent._alignments, transform)
+        self._restyle(_ALIGN, self._geometry_ws.parent._alignments, transform)
 
     @property
     def wrap_text(self):
@@ -512,12 +550,12 @@ class Range(base_classes.Range):
     # ------------------------------------------------------------------ geometry
     @property
     def column_width(self):
-        widths = {column_width_chars(self.ws, c) for c in range(self.c1, min(self.c2, self.c1 + 16383) + 1)}
+        widths = {column_width_chars(self._geometry_ws, c) for c in range(self.c1, min(self.c2, self.c1 + 16383) + 1)}
         return widths.pop() if len(widths) == 1 else None
 
     @column_width.setter
     def column_width(self, value):
-        ws = self.ws
+        ws = self._geometry_ws
         if self._full_rows:
             ws.sheet_format.defaultColWidth = float(value)
             return
@@ -527,13 +565,13 @@ class Range(base_classes.Range):
     @property
     def row_height(self):
         if self._full_columns:
-            return float(self.ws.sheet_format.defaultRowHeight or 15.0)
-        heights = {row_height_points(self.ws, r) for r in range(self.r1, self.r2 + 1)}
+            return float(self._geometry_ws.sheet_format.defaultRowHeight or 15.0)
+        heights = {row_height_points(self._geometry_ws, r) for r in range(self.r1, self.r2 + 1)}
         return heights.pop() if len(heights) == 1 else None
 
     @row_height.setter
     def row_height(self, value):
-        ws = self.ws
+        ws = self._geometry_ws
         if self._full_columns:
             ws.sheet_format.defaultRowHeight = float(value)
             ws.sheet_format.customHeight = True
@@ -543,22 +581,22 @@ class Range(base_classes.Range):
 
     @property
     def left(self) -> float:
-        return column_left_points(self.ws, self.c1)
+        return column_left_points(self._geometry_ws, self.c1)
 
     @property
     def top(self) -> float:
-        return row_top_points(self.ws, self.r1)
+        return row_top_points(self._geometry_ws, self.r1)
 
     @property
     def width(self) -> float:
-        return sum(chars_to_points(column_width_chars(self.ws, c)) for c in range(self.c1, self.c2 + 1))
+        return sum(chars_to_points(column_width_chars(self._geometry_ws, c)) for c in range(self.c1, self.c2 + 1))
 
     @property
     def height(self) -> float:
-        return row_top_points(self.ws, self.r2 + 1) - row_top_points(self.ws, self.r1)
+        return row_top_points(self._geometry_ws, self.r2 + 1) - row_top_points(self._geometry_ws, self.r1)
 
     def _set_hidden(self, axis, value):
-        ws = self.ws
+        ws = self._geometry_ws
         if axis == "r":
             for r in range(self.r1, self.r2 + 1):
                 ws.row_dimensions[r].hidden = bool(value)
@@ -568,7 +606,7 @@ class Range(base_classes.Range):
 
     @property
     def row_hidden(self):
-        vals = {bool(getattr(self.ws.row_dimensions.get(r), "hidden", False))
+        vals = {bool(getattr(self._geometry_ws.row_dimensions.get(r), "hidden", False))
                 for r in range(self.r1, self.r2 + 1)}
         return vals.pop() if len(vals) == 1 else None
 
@@ -578,7 +616,7 @@ class Range(base_classes.Range):
 
     @property
     def column_hidden(self):
-        vals = {bool(getattr(column_dimension(self.ws, c), "hidden", False))
+        vals = {bool(getattr(column_dimension(self._geometry_ws, c), "hidden", False))
                 for c in range(self.c1, self.c2 + 1)}
         return vals.pop() if len(vals) == 1 else None
 
@@ -775,6 +813,7 @@ def read_block(sheet, r1: int, c1: int, r2: int, c2: int) -> Rows:
         out.has_dates = vals.has_dates
         out.has_empty = any(None in row for row in out)
         return out
+    sheet.book._unbulk(sheet._ws, (r1, c1, r2, c2))
     ws = sheet.ws
     get = ws._cells.get
     ncols = c2 - c1 + 1
@@ -848,6 +887,11 @@ def write_block(sheet, r1: int, c1: int, data) -> None:
     ncols = max((len(row) for row in data), default=0)
     if r1 + nrows - 1 > MAX_ROWS or c1 + ncols - 1 > MAX_COLUMNS:
         raise ValueError("the data do not fit on the worksheet")
+    rect = (r1, c1, r1 + nrows - 1, c1 + ncols - 1)
+    if nrows * ncols >= BULK_MIN_CELLS and _fresh_area(sheet.book, ws, rect) and plain_block(data, ncols):
+        sheet.book._bulks.setdefault(ws, []).append(Bulk(r1, c1, [list(row) for row in data], ncols))
+        return
+    sheet.book._unbulk(ws, rect)
     stale = sheet.book._stale(ws)
     # new cells take the style of a styled column, as in Excel
     col_styles = {}
@@ -883,6 +927,20 @@ def write_block(sheet, r1: int, c1: int, data) -> None:
                 else:
                     _bind(cell, v, t, stale)
                 c += 1
+
+
+def _fresh_area(book, ws, rect) -> bool:
+    """Whether nothing lives in ``rect`` yet: no cell, merged range, large block or styled column."""
+    r1, c1, r2, c2 = rect
+    if any(b.intersects(rect) for b in book._bulks.get(ws, ())):
+        return False
+    if any(r1 <= r <= r2 and c1 <= c <= c2 for r, c in ws._cells):
+        return False
+    if any(not (mr.max_row < r1 or mr.min_row > r2 or mr.max_col < c1 or mr.min_col > c2)
+           for mr in ws.merged_cells.ranges):
+        return False
+    return not any(dim._style is not None and any(dim._style) and not (dim.max < c1 or dim.min > c2)
+                   for dim in ws.column_dimensions.values() if dim.min is not None)
 
 
 def _bind(cell, v, t, stale) -> None:
@@ -971,7 +1029,7 @@ class Font(base_classes.Font):
         return None
 
     def _get(self, attr, norm=lambda v: v):
-        fonts = self.rng.ws.parent._fonts
+        fonts = self.rng._geometry_ws.parent._fonts
         values = {norm(getattr(fonts[i], attr)) for i in self.rng._style_ids(_FONT)}
         return values.pop() if len(values) == 1 else None
 
@@ -982,7 +1040,7 @@ class Font(base_classes.Font):
                 setattr(new, k, v)
             return new
 
-        self.rng._restyle(_FONT, self.rng.ws.parent._fonts, transform)
+        self.rng._restyle(_FONT, self.rng._geometry_ws.parent._fonts, transform)
 
     @property
     def bold(self):
@@ -1010,7 +1068,7 @@ class Font(base_classes.Font):
 
     @property
     def color(self):
-        fonts = self.rng.ws.parent._fonts
+        fonts = self.rng._geometry_ws.parent._fonts
         values = {from_color(fonts[i].color) for i in self.rng._style_ids(_FONT)}
         if len(values) != 1:
             return None
