@@ -89,14 +89,16 @@ def test_values_read_back_in_session_and_after_reopening(tmp_path, monkeypatch):
     book = xw.Book()
     _fill(book, grid)
     sh = book.sheets["T"]
-    # reading a part turns only that block into cells, with the values written
     assert sh.range((10, 5)).value == grid[7][4]
-    assert not book.impl._bulks
+    sh.range((10, 5)).formula = "=1+1"  # a formula turns the block into cells first
+    assert not book.impl._bulks and sh.range((10, 6)).value == grid[7][5]
+    grid[7][4] = "=1+1"
     book.save(tmp_path / "a.xlsx")
     book.close()
     again = xw.Book(tmp_path / "a.xlsx")
     vals = again.sheets["T"].range((3, 1), (52, 30)).options(empty=None).raw_value
     expect = [[None if v == "" else float(v) if type(v) is int else v for v in row] for row in grid]
+    expect[7][4] = None  # a formula written by openpyxl has no cached result
     assert vals == expect
 
 
@@ -156,3 +158,18 @@ def test_values_openpyxl_handles_its_own_way_stay_with_openpyxl(monkeypatch):
     assert not book.impl._bulks and sh.range("B2").formula == "=A1*2"
     sh.range("A10").value = [[1.0, math.nan, 2.0, 3.0]] * 5  # xlwings writes NaN as an empty cell
     assert len(book.impl._bulks) == 1 and sh.range("B10").value is None
+
+
+def test_reading_a_block_in_session_keeps_it_a_block(monkeypatch):
+    monkeypatch.setattr(_range, "BULK_MIN_CELLS", 1000)
+    grid = _grid(50, 30)
+    book = xw.Book()
+    sh = book.sheets[0]
+    sh.range("B3").value = grid
+    sh.range("A4").value = "left"
+    expect = [[None if v == "" else float(v) if type(v) is int else v for v in row] for row in grid]
+    assert sh.range((3, 2), (52, 31)).options(empty=None).raw_value == expect  # inside the block
+    around = sh.range((2, 1), (53, 32)).options(empty=None).raw_value          # the block and its edges
+    assert around[0] == [None] * 32 and around[-1] == [None] * 32
+    assert around[2][0] == "left" and [row[1:31] for row in around[1:51]] == expect
+    assert len(book.impl._bulks) == 1

@@ -110,6 +110,21 @@ class Bulk:
         sub = self.styles[r1 - self.r1:r2 - self.r1 + 1, c1 - self.c1:c2 - self.c1 + 1]
         return {self.palette[u][index] for u in np.unique(sub).tolist()}
 
+    # ------------------------------------------------------------------ values
+    def read_into(self, rows: dict, r1: int, c1: int, r2: int, c2: int) -> None:
+        """Put the block's values in rows ``r1..r2``, columns ``c1..c2`` into ``rows`` (row number ->
+        list over ``c1..c2``, ``None`` where the block has nothing), as a value read gives them:
+        numbers as ``float``, empty text as ``None``."""
+        ncols = c2 - c1 + 1
+        lo, hi = max(c1, self.c1), min(c2, self.c2)
+        for r in range(max(r1, self.r1), min(r2, self.r2) + 1):
+            src = self.rows[r - self.r1][lo - self.c1:hi - self.c1 + 1]
+            vals = [float(v) if type(v) is int else None if v == "" else v for v in src]
+            row = rows.get(r)
+            if row is None:
+                row = rows[r] = [None] * ncols
+            row[lo - c1:lo - c1 + len(vals)] = vals
+
     # ------------------------------------------------------------------ back to openpyxl cells
     def materialize(self, ws) -> None:
         """Put the block's cells into ``ws._cells`` as openpyxl would have created them."""

@@ -813,7 +813,6 @@ def read_block(sheet, r1: int, c1: int, r2: int, c2: int) -> Rows:
         out.has_dates = vals.has_dates
         out.has_empty = any(None in row for row in out)
         return out
-    sheet.book._unbulk(sheet._ws, (r1, c1, r2, c2))
     ws = sheet.ws
     get = ws._cells.get
     ncols = c2 - c1 + 1
@@ -821,7 +820,17 @@ def read_block(sheet, r1: int, c1: int, r2: int, c2: int) -> Rows:
     out = Rows()
     errors = dates = False
     book = sheet.book
+    bulks = [b for b in book._bulks.get(sheet._ws, ()) if b.intersects((r1, c1, r2, c2))]
     with no_gc():
+        if bulks:  # values of large blocks straight from their rows; the cells around them as below
+            rows = {}
+            for b in bulks:
+                b.read_into(rows, r1, c1, r2, c2)
+            if len(bulks) == 1 and bulks[0].intersection((r1, c1, r2, c2)) == (r1, c1, r2, c2):
+                out.extend(rows[r] for r in range(r1, r2 + 1))  # all inside one block
+                out.has_errors = out.has_dates = False
+                out.has_empty = any(None in row for row in out)
+                return out
         for r in range(r1, r2 + 1):
             row = [None] * ncols
             j = 0
@@ -844,6 +853,8 @@ def read_block(sheet, r1: int, c1: int, r2: int, c2: int) -> Rows:
                                 dates = True
                             row[j] = v
                 j += 1
+            if bulks and r in rows:
+                row = [v if v is not None else w for v, w in zip(rows[r], row)]
             out.append(row)
     out.has_errors = errors
     out.has_dates = dates
