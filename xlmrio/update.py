@@ -335,7 +335,8 @@ def update(prior, method: str = "auto", **information) -> UpdateResult:
     if not info:
         raise OptionError("update needs target information: totals, known_cells, aggregates, "
                           "coefficient_bounds or reference_regions")
-    if method == "auto":
+    auto = method == "auto"
+    if auto:
         method, reason = choose_method(**info)
     elif method in ("ras", "gras"):
         if _touches_z(info):
@@ -349,6 +350,8 @@ def update(prior, method: str = "auto", **information) -> UpdateResult:
     if method == "anais":
         res = anais(prior, **information)
     else:
+        if auto and method == "kras":
+            information.setdefault("z_aggregates", "split")
         if method == "ras" and (np.asarray(prior.Z) < 0).any():
             raise OptionError("RAS needs a non-negative prior; use 'gras'")
         res = kras(prior, **information)
