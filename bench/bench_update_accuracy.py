@@ -96,7 +96,7 @@ QUICK = ("oecd-chn-10-15", "nbs-17-18")
 CBC_FALLBACK_MAX_N = 60  # retry ANAIS with CBC after a HiGHS failure only up to this many rows
 
 METHODS = {
-    "margins": ("keep", "ras", "anais", "anais_cols", "anais_soft", "anais_z", "kras"),
+    "margins": ("keep", "ras", "anais", "anais_cols", "anais_soft", "anais_z", "anais_blocks", "kras"),
     "table": ("keep", "gras_table", "anais", "anais_cols", "anais_soft"),
 }
 METHOD_LABEL = {
@@ -107,6 +107,7 @@ METHOD_LABEL = {
     "anais_cols": "ANAIS cols",
     "anais_soft": "ANAIS cols soft",
     "anais_z": "ANAIS rho on Z",
+    "anais_blocks": "ANAIS rho per block",
     "kras": "KRAS",
 }
 
@@ -219,9 +220,9 @@ def estimate(method: str, prior: MRIOTable, info: Info) -> dict:
     elif method == "kras":
         res = kras(prior, **anais_information(prior, info))
         out.update(Z=np.asarray(res.table.Z), x=np.asarray(res.table.x), table=res.table)
-    elif method in ("anais", "anais_cols", "anais_soft", "anais_z"):
-        kw = dict(prior_scaling="none" if method in ("anais", "anais_z") else "columns",
-                  rho_scope="Z" if method == "anais_z" else "all",
+    elif method in ("anais", "anais_cols", "anais_soft", "anais_z", "anais_blocks"):
+        kw = dict(prior_scaling="none" if method in ("anais", "anais_z", "anais_blocks") else "columns",
+                  rho_scope={"anais_z": "Z", "anais_blocks": "blocks"}.get(method, "all"),
                   **anais_information(prior, info, soft=method == "anais_soft"))
         try:
             res = anais(prior, **kw)
@@ -234,7 +235,8 @@ def estimate(method: str, prior: MRIOTable, info: Info) -> dict:
                 raise
             res = anais(prior, solver="pulp", **kw)
             out["fallback"] = 1
-        out.update(Z=np.asarray(res.table.Z), x=np.asarray(res.table.x), rho=res.rho, table=res.table)
+        out.update(Z=np.asarray(res.table.Z), x=np.asarray(res.table.x), rho=res.rho, table=res.table,
+                   rho_blocks=res.rho_blocks)
     else:
         raise ValueError(f"unknown method {method!r}")
     out["seconds"] = time.perf_counter() - t0
@@ -249,7 +251,8 @@ def score(est: dict, true: MRIOTable, L_true: np.ndarray) -> dict:
     cz = compare(est["Z"], true.Z)
     cl = compare(leontief_L(est["Z"], est["x"]), L_true)
     return {"wape_Z": cz["wape"], "max_rel_Z": cz["max_rel"], "wape_L": cl["wape"], "max_rel_L": cl["max_rel"],
-            "seconds": est["seconds"], "rho": est.get("rho", np.nan), "fallback": est.get("fallback", 0)}
+            "seconds": est["seconds"], "rho": est.get("rho", np.nan), "fallback": est.get("fallback", 0),
+            "rho_blocks": est.get("rho_blocks") or {}}
 
 
 # ============================================================================ driver
@@ -281,6 +284,8 @@ def run_pair(pair: Pair, noise_levels=(0.02, 0.05), reps: int = 3, seed: int = 1
                 for key in ("wape_Z", "wape_L", "max_rel_Z", "max_rel_L", "seconds", "rho"):
                     row[key] = float(np.mean([s[key] for s in scores])) if scores else float("nan")
                 row["fallback"] = int(sum(s["fallback"] for s in scores))
+                row["rho_blocks"] = {b: float(np.mean([s["rho_blocks"][b] for s in scores]))
+                                     for b in (scores[0]["rho_blocks"] if scores else {})}
                 rows.append(row)
                 if verbose:
                     print(f"  {pair.key:15s} {kind:7s} noise {a:4.0%} {METHOD_LABEL[meth]:12s} "
@@ -332,6 +337,22 @@ def tables_markdown(rows: list[dict]) -> str:
                 cells = [_fmt(next((r["max_rel_Z"] for r in exact if r["pair"] == pk and r["method"] == m), None), 3)
                          for m in meths]
                 out.append(f"| {next(r['label'] for r in exact if r['pair'] == pk)} | " + " | ".join(cells) + " |")
+            rm = [m for m in ("anais", "anais_z", "anais_blocks") if m in meths]
+            if rm:
+                out.append(f"\nrho* of ANAIS (exact `{kind}` information; per block: rho_Z / rho_FD / rho_VA):\n")
+                out.append("| pair | " + " | ".join(METHOD_LABEL[m] for m in rm) + " |")
+                out.append("|---|" + "---:|" * len(rm))
+                for pk in dict.fromkeys(r["pair"] for r in exact):
+                    cells = []
+                    for m in rm:
+                        r = next((r for r in exact if r["pair"] == pk and r["method"] == m), None)
+                        if r is None or not r["draws"]:
+                            cells.append("n/a")
+                        elif r.get("rho_blocks"):
+                            cells.append(" / ".join(_fmt(r["rho_blocks"][b], 3) for b in ("Z", "FD", "VA")))
+                        else:
+                            cells.append(_fmt(r["rho"], 3))
+                    out.append(f"| {next(r['label'] for r in exact if r['pair'] == pk)} | " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
 
 
@@ -343,7 +364,10 @@ def main(argv=None) -> list[dict]:
     ap.add_argument("--reps", type=int, default=None, help="draws per noise level (default 3, quick 1)")
     ap.add_argument("--seed", type=int, default=12345)
     ap.add_argument("--markdown", type=Path, help="write the result tables to this Markdown file")
+    ap.add_argument("--methods", nargs="+", choices=list(METHOD_LABEL), help="subset of methods")
+    ap.add_argument("--info", nargs="+", choices=list(METHODS), help="subset of information sets")
     args = ap.parse_args(argv)
+    methods = ({k: tuple(m for m in v if m in args.methods) for k, v in METHODS.items()} if args.methods else None)
     keys = args.pairs or (QUICK if args.quick else [p.key for p in PAIRS])
     reps = args.reps if args.reps is not None else (1 if args.quick else 3)
     rows: list[dict] = []
@@ -351,7 +375,8 @@ def main(argv=None) -> list[dict]:
     for p in PAIRS:
         if p.key in keys:
             print(f"{p.label}", flush=True)
-            rows += run_pair(p, noise_levels=args.noise, reps=reps, seed=args.seed)
+            rows += run_pair(p, noise_levels=args.noise, reps=reps, seed=args.seed, methods=methods,
+                             info_sets=tuple(args.info) if args.info else None)
     md = tables_markdown(rows)
     print(md)
     print(f"total {time.perf_counter() - t0:.1f} s")

@@ -208,3 +208,26 @@ def test_infeasible_cut_of_several_nodes_is_named():
                                                            "known total output R|s3"} for c in ei.value.conflicts)
     with pytest.raises(InfeasibleError):     # the LP path agrees
         anais(t, totals=[15.0, 15.0, 20.0], solver="highs")
+
+
+def _grow_from_zero_case(seed):
+    """Totals a row and a column of the prior's non-zero cells cannot reach within any small rho:
+    with zero_policy="free" zero-prior cells must take the flow (the network path prices them in)."""
+    prior, info = random_case(seed, zeros=0.5)
+    x1 = np.array(info["totals"], dtype=float)
+    x1[0] *= 3.0                           # a sector that triples (needs new suppliers / buyers)
+    return prior, {"totals": x1}
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_free_zero_cells_priced_in_equal_lp(seed):
+    prior, info = _grow_from_zero_case(seed)
+    P = build_problem(prior, **info, zero_policy="free")
+    sol = solve_network(P)
+    assert sol.size["free_zero_cells"] > 0
+    assert sol.size["free_zero_cells_priced_in"] <= sol.size["free_zero_cells"]
+    a = anais(prior, solver="network", zero_policy="free", **info)
+    b = anais(prior, solver="highs", zero_policy="free", **info)
+    assert a.rho == pytest.approx(b.rho, rel=1e-6, abs=1e-9)
+    assert a.objective == pytest.approx(b.objective, rel=1e-6, abs=1e-9)
+    check_solution(prior, a, info, "relative", "free", "none")

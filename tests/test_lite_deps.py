@@ -228,3 +228,16 @@ def test_desktop_keeps_highspy_and_the_addin_xlwings_pin():
             if r.marker is None or r.marker.evaluate(desktop)}
     assert "highspy" in reqs
     assert str(reqs["xlwings"].specifier) == "==0.37.8"
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_network_free_zero_pricing_without_highspy_equals_lp(no_highspy, seed):
+    """Column generation of free zero cells (addCols) through scipy's HiGHS."""
+    from test_anais_fast import _grow_from_zero_case
+
+    prior, info = _grow_from_zero_case(seed)
+    a = anais(prior, solver="network", zero_policy="free", **info)
+    b = anais(prior, solver="highs-ipm", zero_policy="free", **info)
+    assert a.rho == pytest.approx(b.rho, rel=1e-6, abs=1e-9)
+    assert a.objective == pytest.approx(b.objective, rel=1e-6, abs=1e-9)
+    check_solution(prior, a, info, "relative", "free", "none")

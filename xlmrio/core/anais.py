@@ -79,7 +79,9 @@ ELASTIC_WEIGHT = 1e3       # weight of elastic slacks in the infeasibility re-so
 BINDING_TOL = 1e-6         # slack (units of sigma) under which a coefficient bound is reported binding;
                            # 1e-9 (METHODS §4.5) is below the slack that eps_rel = 1e-6 lets stage 2 create
 AUTO_HIGHS_ABOVE = 1500    # solver="auto": HiGHS when more free cells than this (see docs/update-benchmarks.md)
-RHO_SCOPES = ("all", "Z")  # cells whose deviation rho bounds: every cell (seed-literal) or Z cells only
+RHO_SCOPES = ("all", "Z", "blocks")  # cells whose deviation rho bounds: every cell (seed-literal), Z cells only,
+                                     # or one bound per block (RHO_BLOCKS)
+RHO_BLOCKS = ("Z", "FD", "VA")  # rho_scope="blocks": intermediate flows, final demand (incl. exports/other), primary inputs
 SOLVERS = ("auto", "pulp", "highs", "highs-ds", "highs-ipm", "network")
 ELASTIC_LP_MAX_FREE = 100_000  # network path infeasible: explain with the LP elastic re-solve up to this size
 AUTO_NETWORK_ABOVE = 1500  # solver="auto": network path (anais_network.py) above this when the structure allows
@@ -272,6 +274,21 @@ class AnaisProblem:
     labels: Any              # callable cell -> (block, row, column)
     in_rho: np.ndarray | None = None  # bool per cell: its deviation is bounded by rho (None = every cell)
     rho_scope: str = "all"
+    rho_block: np.ndarray | None = None   # rho_scope="blocks": block index (RHO_BLOCKS) of every cell
+    soft_block: np.ndarray | None = None  # ... and of every soft aggregate (its members' block, Z when mixed)
+
+    @property
+    def n_rho(self) -> int:
+        """Number of deviation bounds: 3 for ``rho_scope="blocks"``, else 1."""
+        return len(RHO_BLOCKS) if self.rho_scope == "blocks" else 1
+
+    def cell_rho(self) -> np.ndarray:
+        """Index of the deviation bound of every cell (all 0 unless ``rho_scope="blocks"``)."""
+        return self.rho_block if self.rho_block is not None else np.zeros(self.p.size, dtype=int)
+
+    def soft_rho(self) -> np.ndarray:
+        """Index of the deviation bound of every soft aggregate."""
+        return self.soft_block if self.soft_block is not None else np.zeros(self.n_soft, dtype=int)
 
     @property
     def n_cells(self) -> int:
@@ -570,6 +587,8 @@ def build_problem(
 
     soft_names: list[str] = []
     soft_b: list[float] = []
+    soft_block: list[int] = []
+    cell_block = np.concatenate([np.zeros(N * N, int), np.ones(N * q, int), np.full(D * N, 2)])
     for g in aggregates or ():
         if not isinstance(g, Aggregate):
             raise OptionError(f"aggregates must be Aggregate items, got {type(g).__name__}")
@@ -598,6 +617,8 @@ def build_problem(
             gi = len(soft_names)
             soft_names.append(g.name)
             soft_b.append(abs(b))
+            blocks = set(cell_block[np.array(ci, dtype=int)].tolist()) if ci else {0}
+            soft_block.append(blocks.pop() if len(blocks) == 1 else 0)
             for sgn in (1.0, -1.0):
                 rows_i.append(np.full(len(ci), nrow)); cols_i.append(np.array(ci, dtype=int))
                 vals_i.append(sgn * np.array(cv))
@@ -644,6 +665,8 @@ def build_problem(
         coherence=coherence, rmax_mode=rmax_mode, objective=objective, labels=res.cell_label,
         in_rho=(np.arange(n_cells) < N * N) if rho_scope == "Z" else np.ones(n_cells, dtype=bool),
         rho_scope=rho_scope,
+        rho_block=cell_block if rho_scope == "blocks" else None,
+        soft_block=np.array(soft_block, int) if rho_scope == "blocks" else None,
     )
 
 
@@ -689,34 +712,37 @@ def stage1_lp(P: AnaisProblem, *, elastic: bool = False) -> tuple[LP, dict]:
     nd, N, ns = nf.size, P.N, P.n_soft
     dv = np.flatnonzero((P.dev & _in_rho(P))[nf])   # positions (within nf) of cells bounded by rho
     # items: [d | w | rho | r_g]
-    items = sp.hstack([Ac, P.A_w, sp.csr_matrix((Ac.shape[0], 1)), P.A_r], format="csr")
-    nvar = nd + N + 1 + ns
-    rho = nd + N
-    # deviation rows: d - a rho <= 0 ; -d - a rho <= 0
+    B = P.n_rho
+    items = sp.hstack([Ac, P.A_w, sp.csr_matrix((Ac.shape[0], B)), P.A_r], format="csr")
+    nvar = nd + N + B + ns
+    rho = nd + N                      # first deviation bound (rho_Z, rho_FD, rho_VA for rho_scope="blocks")
+    # deviation rows: d - a rho_b <= 0 ; -d - a rho_b <= 0  (b = the cell's block)
     m = dv.size
     a = P.a[nf][dv]
+    rb = rho + P.cell_rho()[nf][dv]
     r_idx = np.arange(2 * m)
     dev_rows = sp.csr_matrix(
         (np.concatenate([np.ones(m), -np.ones(m), -a, -a]),
-         (np.concatenate([r_idx, r_idx]), np.concatenate([dv, dv, np.full(2 * m, rho)]))),
+         (np.concatenate([r_idx, r_idx]), np.concatenate([dv, dv, rb, rb]))),
         shape=(2 * m, nvar),
     )
-    # soft aggregate bound: r_g - rho <= 0 (relative) ; |b| r_g - rho <= 0 (absolute)
+    # soft aggregate bound: r_g - rho_b <= 0 (relative) ; |b| r_g - rho_b <= 0 (absolute)
     coef = np.ones(ns) if P.rmax_mode == "relative" else P.soft_b
     soft_rows = sp.csr_matrix(
         (np.concatenate([coef, -np.ones(ns)]),
-         (np.concatenate([np.arange(ns), np.arange(ns)]), np.concatenate([nd + N + 1 + np.arange(ns), np.full(ns, rho)]))),
+         (np.concatenate([np.arange(ns), np.arange(ns)]),
+          np.concatenate([nd + N + B + np.arange(ns), rho + P.soft_rho()]))),
         shape=(ns, nvar),
     )
     A_eq, b_eq, A_it_ub, b_it_ub, eq_rows, ub_rows = _split_items(P, items, rhs)
     A_ub = sp.vstack([A_it_ub, dev_rows, soft_rows], format="csr")
     b_ub = np.concatenate([b_it_ub, np.zeros(2 * m + ns)])
     c = np.zeros(nvar)
-    c[rho] = 1.0
+    c[rho:rho + B] = 1.0          # blocks: the sum of the per-block largest deviations
     lb_d, ub_d = _cell_sign_bounds(P, nf)
     lbw, ubw = _w_bounds(P)
-    lb = np.concatenate([lb_d, lbw, [0.0], np.zeros(ns)])
-    ub = np.concatenate([ub_d, ubw, [np.inf], np.full(ns, np.inf)])
+    lb = np.concatenate([lb_d, lbw, np.zeros(B), np.zeros(ns)])
+    ub = np.concatenate([ub_d, ubw, np.full(B, np.inf), np.full(ns, np.inf)])
     n_ub_items = A_it_ub.shape[0]
     slack_items = []
     if elastic:
@@ -731,7 +757,7 @@ def stage1_lp(P: AnaisProblem, *, elastic: bool = False) -> tuple[LP, dict]:
         S_ub = sp.csr_matrix((-np.ones(nu), (el_ub, 2 * ne + np.arange(nu))), shape=(A_ub.shape[0], 2 * ne + nu))
         A_eq = sp.hstack([A_eq, S_eq], format="csr")
         A_ub = sp.hstack([A_ub, S_ub], format="csr")
-        c[rho] = 0.0   # minimum total relaxation alone: a costly but consistent item is never relaxed to lower rho
+        c[rho:rho + B] = 0.0   # minimum total relaxation alone: a costly but consistent item is never relaxed to lower rho
         c = np.concatenate([c, np.full(2 * ne + nu, ELASTIC_WEIGHT)])
         lb = np.concatenate([lb, np.zeros(2 * ne + nu)])
         ub = np.concatenate([ub, np.full(2 * ne + nu, np.inf)])
@@ -744,11 +770,11 @@ def stage1_lp(P: AnaisProblem, *, elastic: bool = False) -> tuple[LP, dict]:
             return "d_" + "_".join(P.labels(nf[k]))
         if k < nd + N:
             return f"w_{k - nd}"
-        if k == nd + N:
-            return "rho"
-        if k < nd + N + 1 + ns:
-            return f"r_soft_{k - nd - N - 1}"
-        return f"elastic_{k - nd - N - 1 - ns}"
+        if k < nd + N + B:
+            return "rho" if B == 1 else f"rho_{RHO_BLOCKS[k - nd - N]}"
+        if k < nd + N + B + ns:
+            return f"r_soft_{k - nd - N - B}"
+        return f"elastic_{k - nd - N - B - ns}"
 
     def ub_name(i):
         if i < n_ub_items:
@@ -759,11 +785,14 @@ def stage1_lp(P: AnaisProblem, *, elastic: bool = False) -> tuple[LP, dict]:
         return f"soft_rho_{i - 2 * m}"
 
     lp = LP(c, A_ub, b_ub, A_eq, b_eq, lb, ub, var_name, ub_name, lambda i: names_eq[i])
-    return lp, {"nf": nf, "rho": rho, "nd": nd, "slack_items": slack_items, "nvar": nvar}
+    return lp, {"nf": nf, "rho": rho, "n_rho": B, "nd": nd, "slack_items": slack_items, "nvar": nvar}
 
 
-def stage2_lp(P: AnaisProblem, rho_bar: float) -> tuple[LP, dict]:
-    """Stage 2: with rho <= rho_bar, minimise the total deviation over [d+ | d- | v_free | w | r_g]."""
+def stage2_lp(P: AnaisProblem, rho_bar) -> tuple[LP, dict]:
+    """Stage 2: with rho <= rho_bar, minimise the total deviation over [d+ | d- | v_free | w | r_g].
+
+    ``rho_bar`` is a number, or one per block (``P.n_rho``) for ``rho_scope="blocks"``."""
+    rho_bar = np.broadcast_to(np.asarray(rho_bar, dtype=float), (P.n_rho,))
     dv = np.flatnonzero(P.dev)
     fz = np.flatnonzero(P.freezero)
     rhs = P.rhs - P.A_cell @ P.base
@@ -773,11 +802,12 @@ def stage2_lp(P: AnaisProblem, rho_bar: float) -> tuple[LP, dict]:
     nvar = 2 * m + nz + N + ns
     A_eq, b_eq, A_ub, b_ub, eq_rows, ub_rows = _split_items(P, items, rhs)
     p = P.p[dv]
-    lim = np.where(_in_rho(P)[dv], P.a[dv] * rho_bar, np.inf)
+    lim = np.where(_in_rho(P)[dv], P.a[dv] * rho_bar[P.cell_rho()[dv]], np.inf)
     ub_plus = np.where(p < 0, np.minimum(lim, -P.base[dv]), lim)
     ub_minus = np.where(p > 0, np.minimum(lim, P.base[dv]), lim)
     lbw, ubw = _w_bounds(P)
-    r_ub = np.full(ns, rho_bar) if P.rmax_mode == "relative" else np.where(P.soft_b > 0, rho_bar / np.maximum(P.soft_b, 1e-300), 0.0)
+    rbg = rho_bar[P.soft_rho()]
+    r_ub = rbg if P.rmax_mode == "relative" else np.where(P.soft_b > 0, rbg / np.maximum(P.soft_b, 1e-300), 0.0)
     lb = np.concatenate([np.zeros(2 * m + nz), lbw, np.zeros(ns)])
     ub = np.concatenate([ub_plus, ub_minus, P.cap[fz], ubw, r_ub])
     if P.objective == "absolute":
@@ -957,6 +987,9 @@ class AnaisResult:
         Wall time of build + both stages; ``timings`` has the parts.
     sigma : float
         Scaling factor (largest absolute prior cell, money units).
+    rho_blocks : dict
+        ``rho_scope="blocks"``: the stage-1 optimum of each block's bound, ``{"Z": .., "FD": ..,
+        "VA": ..}`` (unit as ``rho``; ``rho`` is then their maximum); empty otherwise.
     """
 
     table: Any
@@ -972,6 +1005,7 @@ class AnaisResult:
     sigma: float
     timings: dict = field(default_factory=dict)
     size: dict = field(default_factory=dict)
+    rho_blocks: dict = field(default_factory=dict)
 
 
 # ============================================================================ driver
@@ -1073,12 +1107,16 @@ def anais(
         single-cell coefficient bound times a known total when one exists).
     prior_scaling : {"none", "columns"}
         Scale prior columns by known growth ``w_hat / x0`` before measuring deviations.
-    rho_scope : {"all", "Z"}
+    rho_scope : {"all", "Z", "blocks"}
         Which cells the largest deviation ``rho`` bounds: every cell of ``Z``, final demand and
         primary inputs (``"all"``, the seed-literal form, default), or the ``Z`` cells only
         (``"Z"``): final-demand and primary-input cells then deviate as the information requires
         (still counted in the stage-2 total deviation), so a large change of final demand or value
-        added no longer sets ``rho*`` for the intermediate flows (issue #14).
+        added no longer sets ``rho*`` for the intermediate flows (issue #14).  ``"blocks"``: one
+        bound per block, ``rho_Z``, ``rho_FD`` (final demand, exports, other) and ``rho_VA``
+        (primary inputs); stage 1 minimises ``rho_Z + rho_FD + rho_VA``, stage 2 holds each
+        (``rho_blocks`` of the result; a soft aggregate counts in its members' block, in Z when
+        they span blocks).
     eps_rel, eps_abs : float
         Stage-2 holds ``rho <= rho*(1 + eps_rel) + eps_abs`` (``eps_abs`` in scaled units).
     solver : {"auto", "pulp", "highs", "highs-ds", "highs-ipm", "network"}
@@ -1129,6 +1167,7 @@ def anais(
                 raise _explain_infeasible(prior, kw, "highs-ipm", P.item_family) from None
             raise
         rho_star, rho_bar, v, w, rg, fun2 = net.rho, net.rho_bar, net.v, net.w, np.zeros(0), net.fun
+        rho_vec = np.array([rho_star])
         nt = net.timings
         timings = {"build_stage1": time.perf_counter() - t_start - nt["stage1"] - nt["stage2"],
                    "solve_stage1": nt["stage1"], "build_stage2": 0.0, "solve_stage2": nt["stage2"],
@@ -1146,8 +1185,9 @@ def anais(
                 + ", ".join(sorted(set(P.item_family) - {"balance"})), conflicts=[])
         if s1.status != "optimal":
             raise SolverError(f"stage 1 failed ({solver_used}): {s1.message}")
-        rho_star = max(float(s1.x[info1["rho"]]), 0.0)
-        rho_bar = rho_star * (1.0 + eps_rel) + eps_abs
+        rho_vec = np.maximum(s1.x[info1["rho"]:info1["rho"] + info1["n_rho"]], 0.0)
+        rho_star = float(rho_vec.max())
+        rho_bar = rho_vec * (1.0 + eps_rel) + eps_abs if P.n_rho > 1 else rho_star * (1.0 + eps_rel) + eps_abs
         t1 = time.perf_counter()
         lp2, info2 = stage2_lp(P, rho_bar)
         t_build2 = time.perf_counter() - t1
@@ -1188,6 +1228,8 @@ def anais(
     absdev = np.abs(v - P.p) * sigma
     with np.errstate(divide="ignore", invalid="ignore"):
         reldev = np.where(P.p != 0, np.abs(v - P.p) / np.abs(P.p), np.nan)
+    rho_blocks = ({b: float(r) * (1.0 if P.rmax_mode == "relative" else sigma) for b, r in zip(RHO_BLOCKS, rho_vec)}
+                  if P.n_rho > 1 else {})
     if P.rmax_mode == "relative":
         rho_out = rho_star
         rho_real = float(np.nanmax(np.where(P.dev & _in_rho(P), reldev, np.nan), initial=0.0)) if P.dev.any() else 0.0
@@ -1229,7 +1271,7 @@ def anais(
     return AnaisResult(
         table=table, rho=rho_out, objective=obj, rho_realised=rho_real, deviations=deviations, binding=binding,
         soft=soft, status="optimal", solver=solver_used, seconds=total, sigma=sigma,
-        timings=timings, size=size,
+        timings=timings, size=size, rho_blocks=rho_blocks,
     )
 
 
@@ -1256,10 +1298,12 @@ def _post_check(P: AnaisProblem, v, w, rg, rho_bar, tol: float = 1e-6) -> None:
     if np.any(np.abs(v[P.fixed] - P.base[P.fixed]) > tol):
         problems.append("a known or structural-zero cell moved")
     d = np.abs(v - P.p)
-    over = P.dev & _in_rho(P) & (d > P.a * rho_bar + tol)
+    rb = np.broadcast_to(np.asarray(rho_bar, dtype=float), (P.n_rho,))
+    cell_bar = rb[P.cell_rho()]
+    over = P.dev & _in_rho(P) & (d > P.a * cell_bar + tol)
     if over.any():
         c = int(np.flatnonzero(over)[0])
-        problems.append(f"cell {P.labels(c)} deviates beyond rho* ({d[c] / P.a[c]:.6g} > {rho_bar:.6g})")
+        problems.append(f"cell {P.labels(c)} deviates beyond rho* ({d[c] / P.a[c]:.6g} > {cell_bar[c]:.6g})")
     free = ~P.fixed   # known cells may take any sign the user gives them (e.g. net taxes turning positive)
     if np.any(free & (P.p > 0) & (v < -tol)) or np.any(free & (P.p < 0) & (v > tol)) \
             or np.any(P.freezero & (v < -tol)):
@@ -1267,7 +1311,8 @@ def _post_check(P: AnaisProblem, v, w, rg, rho_bar, tol: float = 1e-6) -> None:
     if np.any(w < -tol):
         problems.append("a total output is negative")
     if P.n_soft:
-        lim = rho_bar if P.rmax_mode == "relative" else rho_bar / np.maximum(P.soft_b, 1e-300)
+        rbg = rb[P.soft_rho()]
+        lim = rbg if P.rmax_mode == "relative" else rbg / np.maximum(P.soft_b, 1e-300)
         if np.any(rg > lim + tol):
             problems.append("a soft aggregate deviates beyond rho*")
     if problems:

@@ -76,6 +76,10 @@ class KrasResult:
         Cells given a new prior by ``zero_policy="seed"``: block, row, column, prior (the new one), value.
     seconds : float
         Wall time (build + solve).
+    size : dict
+        Problem size: free cells, items, seeded cells, ``Z`` cells held at a split (``z_split``).
+    note : str
+        What ``z_aggregates="split"`` did (or why it fell back); empty otherwise.
     """
 
     table: Any
@@ -86,6 +90,7 @@ class KrasResult:
     seeded: pd.DataFrame
     seconds: float
     size: dict = field(default_factory=dict)
+    note: str = ""
 
 
 def _row_sum_expr(P, n_cells: int) -> sp.csr_matrix:
@@ -158,6 +163,48 @@ def _seed(G: sp.csr_matrix, rhs, eq, p, free, tiny) -> dict[int, float]:
     return seeded
 
 
+def _split_z_aggregates(P, fam, hard) -> tuple[np.ndarray, np.ndarray, dict[int, float]]:
+    """Hold the cells of hard ``Z``-only aggregates at the prior's within-aggregate shares.
+
+    An aggregate qualifies when its members are ``Z`` cells with coefficient 1, it names no total
+    output, and its free members appear in no other item but the balances (so holding them cannot
+    contradict another item).  Its value ``b`` (less known members) is split as ``p_c b / sum p``
+    when the members' prior sum has the sign of ``b`` and no member has the other sign, evenly when
+    every member's prior is zero, and to zeros when ``b = 0``; other aggregates stay free.
+    Returns the new ``fixed`` mask, ``base`` values (scaled) and ``{cell: held value}``.
+    """
+    nz = P.N * P.N
+    A = P.A_cell.tocsr()
+    other = np.flatnonzero(fam != "balance")
+    count = np.bincount(A[other].indices, minlength=P.n_cells)
+    no_w = np.diff(P.A_w.tocsr().indptr) == 0
+    fixed, base = P.fixed.copy(), P.base.copy()
+    held: dict[int, float] = {}
+    tiny = 1e-12
+    for i in np.flatnonzero((fam == "aggregate") & hard & no_w):
+        cols, vals = A.indices[A.indptr[i]:A.indptr[i + 1]], A.data[A.indptr[i]:A.indptr[i + 1]]
+        if cols.size == 0 or np.any(cols >= nz) or np.any(vals != 1.0):
+            continue
+        fr = cols[~fixed[cols]]
+        if fr.size == 0 or np.any(count[fr] != 1):
+            continue
+        b = P.rhs[i] - float(base[cols[fixed[cols]]].sum())
+        pp = P.p[fr]
+        s = float(pp.sum())
+        if abs(b) <= tiny:
+            new = np.zeros(fr.size)
+        elif np.all(pp == 0):
+            new = np.full(fr.size, b / fr.size)
+        elif s != 0 and np.sign(s) == np.sign(b) and np.all(pp * np.sign(b) >= 0):
+            new = pp * (b / s)
+        else:
+            continue
+        base[fr] = new
+        fixed[fr] = True
+        held.update(zip(fr.tolist(), new.tolist()))
+    return fixed, base, held
+
+
 def _warm_start(A: sp.csr_matrix, b, pv, hard, sweeps: int = WARM_SWEEPS) -> np.ndarray:
     """Multipliers after a few sweeps of the classical KRAS row scaling (Gauss-Seidel on the dual).
 
@@ -217,6 +264,8 @@ def kras(
     reference_regions: ReferenceRegions | None = None,
     rel_se: float = 0.05,
     zero_policy: str = "seed",
+    z_aggregates: str = "balance",
+    balance: str = "hard",
     tol: float = 1e-9,
     maxiter: int = 200,
 ) -> KrasResult:
@@ -234,6 +283,19 @@ def kras(
         Standard error of a soft aggregate without its own ``se``, relative to ``|value|``.
     zero_policy : {"seed", "fixed"}
         See the module docstring.  ``"fixed"`` keeps every zero-prior cell at zero.
+    z_aggregates : {"balance", "split"}
+        ``"balance"`` (default): every cell is free and KRAS meets all items at once.
+        ``"split"``: each hard aggregate of intermediate flows (``Z`` cells only, coefficient 1, no
+        total outputs) whose cells appear in no other item except the balances is split by the
+        prior's shares within it (evenly when its prior is all zero) and held; KRAS then meets the
+        balances with the remaining cells (final demand, primary inputs, other ``Z`` cells).  This is
+        what ``update(method="auto")`` runs for regions known only as a group (docs/update-accuracy.md:
+        the balances move the group's ``Z`` cells by noise-level amounts, either way, while they
+        improve its total outputs).  Falls back to ``"balance"`` (reported in ``note``) when the held
+        cells leave the balances infeasible.
+    balance : {"hard", "none"}
+        ``"none"`` drops the row/column balance items and with them the known totals (a diagnostic:
+        with aggregates that partition the unknown cells the result is their proportional split).
     tol : float
         Convergence tolerance on the largest relative residual of the hard items (Newton also
         stops when, below 1e-7, the residual no longer halves: the floating-point floor).
@@ -252,6 +314,28 @@ def kras(
     ConvergenceError
         No convergence within ``maxiter`` although no conflict was identified.
     """
+    t0 = time.perf_counter()
+    if z_aggregates not in ("balance", "split"):
+        raise OptionError(f"z_aggregates must be 'balance' or 'split', not {z_aggregates!r}")
+    if z_aggregates == "split":
+        kw = dict(totals=totals, known_cells=known_cells, aggregates=aggregates,
+                  coefficient_bounds=coefficient_bounds, reference_regions=reference_regions, rel_se=rel_se,
+                  zero_policy=zero_policy, balance=balance, tol=tol, maxiter=maxiter)
+        try:
+            return _kras(prior, split_z=True, **kw)
+        except (InfeasibleError, ConvergenceError) as exc:
+            res = _kras(prior, split_z=False, **kw)
+            res.note = (f"z_aggregates='split' was infeasible ({str(exc)[:200]}); every cell was left free "
+                        "(z_aggregates='balance')")
+            res.seconds = time.perf_counter() - t0
+            return res
+    return _kras(prior, split_z=False, totals=totals, known_cells=known_cells, aggregates=aggregates,
+                 coefficient_bounds=coefficient_bounds, reference_regions=reference_regions, rel_se=rel_se,
+                 zero_policy=zero_policy, balance=balance, tol=tol, maxiter=maxiter)
+
+
+def _kras(prior, *, split_z: bool, totals, known_cells, aggregates, coefficient_bounds, reference_regions,
+          rel_se, zero_policy, balance, tol, maxiter) -> KrasResult:
     t0 = time.perf_counter()
     if zero_policy not in ("seed", "fixed"):
         raise OptionError(f"zero_policy must be 'seed' or 'fixed', not {zero_policy!r}")
@@ -283,9 +367,20 @@ def kras(
     if (~known_w).any():
         G = G + (P.A_w[:, ~known_w] @ _row_sum_expr(P, n_cells)[~known_w]).tocsr()
     rhs = P.rhs - P.A_w[:, known_w] @ P.w_known[known_w]
-    fixed = P.fixed
-    rhs = rhs - G[:, fixed] @ P.base[fixed]
+    fixed, base = P.fixed, P.base
+    z_split: dict[int, float] = {}
+    if split_z:
+        fixed, base, z_split = _split_z_aggregates(P, fam, eq & (se == 0))
+    rhs = rhs - G[:, fixed] @ base[fixed]
     G.eliminate_zeros()
+    if balance not in ("hard", "none"):
+        raise OptionError(f"balance must be 'hard' or 'none', not {balance!r}")
+    isbal = fam == "balance"
+    if balance == "none":
+        keep = ~isbal
+        G, rhs, eq, se, fam = G[keep], rhs[keep], eq[keep], se[keep], fam[keep]
+        names = [nm for nm, k in zip(names, keep) if k]
+        agg_rows = np.flatnonzero(fam == "aggregate")
     free = ~fixed
     tiny = 1e-12
 
@@ -390,7 +485,7 @@ def kras(
                                   conflicts=[names[act[j]] for j in worst])
         raise ConvergenceError(f"KRAS did not converge in {maxiter} iterations (largest relative residual {rel:.3g})")
 
-    vfull = np.where(fixed, P.base, 0.0)
+    vfull = np.where(fixed, base, 0.0)
     vfull[vidx] = v
     vfull *= sigma
     Z = vfull[: N * N].reshape(N, N)
@@ -411,6 +506,7 @@ def kras(
     })
     conflicts = residuals[(residuals["kind"] == "soft") & (residuals["z"].abs() > CONFLICT_Z)]
     conflicts = conflicts.reindex(conflicts["z"].abs().sort_values(ascending=False).index)
+    seeded.update({c: val for c, val in z_split.items() if P.p[c] == 0 and val != 0})
     seeded_df = pd.DataFrame(
         [(*P.labels(c), val * sigma, vfull[c]) for c, val in seeded.items()],
         columns=["block", "row", "column", "prior", "value"],
@@ -419,5 +515,7 @@ def kras(
         table=table, iterations=it, max_residual=float(np.max(hres / scale, initial=0.0)),
         residuals=residuals, conflicts=conflicts.reset_index(drop=True), seeded=seeded_df,
         seconds=time.perf_counter() - t0,
-        size={"cells": int(vidx.size), "items": int(act.size), "seeded": len(seeded)},
+        size={"cells": int(vidx.size), "items": int(act.size), "seeded": len(seeded), "z_split": len(z_split)},
+        note=(f"{len(z_split)} Z cells held at the proportional split of their aggregates (z_aggregates='split')"
+              if z_split else ""),
     )
