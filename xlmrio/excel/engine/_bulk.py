@@ -323,7 +323,9 @@ def inject(data: bytes, sheets: dict) -> bytes:
             zi = zipfile.ZipInfo(info.filename, date_time=info.date_time)
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi._compresslevel = 1
-            with zo.open(zi, "w", force_zip64=True) as dst:
+            cells = sum((b.r2 - b.r1 + 1) * (b.c2 - b.c1 + 1) for b in bulks)
+            big = info.file_size + 80 * cells > (1 << 31) - (1 << 26)  # zip64 only where needed
+            with zo.open(zi, "w", force_zip64=big) as dst:
                 for part in sheet_xml_chunks(zin.read(info.filename), ws, bulks, sattrs):
                     dst.write(part)
     return out.getvalue()

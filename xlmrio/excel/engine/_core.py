@@ -878,16 +878,19 @@ class Sheet(base_classes.Sheet):
 
     @property
     def used_range(self):
-        self.book._unbulk(self._ws)
         vals = self.book._sheet_values(self._ws)
         if vals is not None:
             return Range(self, *(vals.used or (1, 1, 1, 1)))
         keys = self.ws._cells.keys()
-        if not keys:
+        rects = [b.rect for b in self.book._bulks.get(self._ws, ())]  # large blocks count whole
+        if keys:
+            col = itemgetter(1)
+            with no_gc():
+                rects.append((min(keys)[0], min(map(col, keys)), max(keys)[0], max(map(col, keys))))
+        if not rects:
             return Range(self, 1, 1)
-        col = itemgetter(1)
-        with no_gc():
-            return Range(self, min(keys)[0], min(map(col, keys)), max(keys)[0], max(map(col, keys)))
+        return Range(self, min(r[0] for r in rects), min(r[1] for r in rects),
+                     max(r[2] for r in rects), max(r[3] for r in rects))
 
     # -------------------------------------------------------------- sheet operations
     def activate(self):
