@@ -52,7 +52,9 @@ def test_auto_and_kras_on_the_demo_margins(demo_book, method):
             rows.setdefault(r[0], r[1])
     if method == "auto":
         assert rows["method"].startswith("GRAS") and rows["method"].endswith("(picked by auto)")
-        assert "margins" in rows["why this method"] and "RAS/GRAS" in rows["why this method"]
+        assert rows["why this method"] == "margins only"
+        line = next(r[0] for r in cells if isinstance(r[0], str) and r[0].startswith("Why GRAS: "))
+        assert "margins" in line and "RAS/GRAS" in line and "docs/update-accuracy.md" in line
     else:
         assert rows["method"] == "KRAS" and rows["why this method"] == "chosen in the options"
     assert float(rows["largest relative residual of the hard items"]) < 1e-6

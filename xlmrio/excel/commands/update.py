@@ -57,9 +57,9 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
     money = prior.monetary_unit or "money units"
     ctx.step(f"updating {prior_src.description} with {method.upper()} ({len(totals)} known totals, "
              f"{len(aggs)} aggregates, {len(cons.coefficient_bounds)} coefficient bounds)")
-    diag = []
+    diag, why = [], ""
     if method in ("auto", "kras"):
-        new, method, diag = _evidence_led(prior, method, totals, known, aggs, cons, reference)
+        new, method, diag, why = _evidence_led(prior, method, totals, known, aggs, cons, reference)
     elif method == "anais":
         ctx.step("solving the ANAIS linear programmes (stage 1: largest deviation; stage 2: total deviation)")
         res = anais(prior, totals=totals or None, known_cells=known or None, aggregates=aggs or None,
@@ -103,26 +103,29 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
                                            "target (sheet Methods, §5.4–5.6)"),
                 ("iterations", int(info.iterations), ""),
                 ("final residual", float(info.eps), "largest relative margin residual")]
+    group_note = ""
     if group:
-        diag[2:2] = [
-            ("regions known only as a group", ", ".join(group),
-             f"their split is not given: '{opts['targets_from']}' is used as a table of "
-             f"{len(prior.regions) - len(group) + 1} regions with {'+'.join(group)} as one (sheet Methods, "
-             "§5.11)"),
-            ("group sums", len(t_aggs), "hard aggregates over the members' cells (sheet Methods, §5.11)"),
-            ("known cells and totals", len(t_known) + len(t_tot),
-             f"every cell and total output of '{opts['targets_from']}' that touches no member")]
+        diag[2:2] = [("regions known only as a group", ", ".join(group), "sheet Methods, §5.11"),
+                     ("group sums", len(t_aggs), "hard aggregates"),
+                     ("known cells and totals", len(t_known) + len(t_tot), "off the group")]
+        group_note = (f"'{opts['targets_from']}' is used as a table of {len(prior.regions) - len(group) + 1} regions "
+                      f"in which {', '.join(group)} are one: every cell and total output touching no member is "
+                      "given, and for the group only sums over its members (per sector: total output, sales to "
+                      "and purchases from every other region-sector and final-demand column, flows among the "
+                      "members, final demand and primary inputs). The split among the members is estimated "
+                      "(sheet Methods, §5.11).")
     name = f"{(prior_src.sheet or prior.name)[:20]} updated"[:31]
     new = new.replace(name=name, monetary_unit=prior.monetary_unit)
     ctx.step("checking the updated table")
     rep = new.validate(rtol=1e-6, raise_on_error=False)
     diag.append(("updated table balances", "yes" if not [f for f in rep.warnings if "balance" in f.what]
-                 else "no", "row and column identities within rtol 1e-6"))
+                 else "no", "rows = columns"))
     if prior.satellites:
         new = new.replace(satellites=carry_satellites(prior, new))
     summary = pd.DataFrame({"value": [v for _, v, _ in diag], "unit / explanation": [u for _, _, u in diag]},
                            index=pd.Index([k for k, _, _ in diag], name="item"))
-    tables = [Table("Table 1. Solution summary", summary, formats={"value": "general", "unit / explanation": "text"})]
+    tables = [Table("Table 1. Solution summary", summary, formats={"value": "general", "unit / explanation": "text"},
+                    reading=why)]
     key = [("updating method", method.upper(), "")]
     if method == "anais":
         key.append(("ρ* (largest relative deviation)" if opts["rmax_mode"] == "relative" else "ρ* (largest deviation)",
@@ -162,11 +165,11 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
                                                                                             compare_name),
                             reading=group_reading(acc, method.upper())))
         charts.append(Chart(f"Accuracy on the group's cells against '{compare_name}' (WAPE, %)", len(tables) - 1,
-                            ["WAPE of the group's Z cells (%)", "WAPE of L in the group's rows and columns (%)"],
+                            ["WAPE of Z (%)", "WAPE of L (%)"],
                             kind="column_clustered", x_title="updating method",
                             y_title="WAPE against the true table (%)"))
         key.append((f"WAPE of the group's Z cells against '{compare_name}'",
-                    float(acc.loc[method.upper(), "WAPE of the group's Z cells (%)"]), "%"))
+                    float(acc.loc[method.upper(), "WAPE of Z (%)"]), "%"))
     elif compare_name:
         ctx.step(f"comparing with {compare_name}")
         ref = read_table(book, {**s, "table": compare_name, "table_file": ""}).table
@@ -190,8 +193,10 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
                 ("KRAS: the table closest to the prior in GRAS's information measure that meets every item of "
                  "information (sheet Methods, §5.10)") if method == "kras" else
                 f"{method.upper()}: biproportional balancing to the target margins (sheet Methods, §5.4–5.6)")
-    notes = [f"The updated table is on sheet '{name}' in xlmrio's input layout: set the option table to '{name}' "
-             "to run any command on it."]
+    notes = [group_note] if group_note else []
+    notes.append(f"The updated table is on sheet '{name}' in xlmrio's input layout: set the option table to '{name}' "
+                 "to run any command on it; its rows equal its columns (x = Z1 + y = Z'1 + v) within rtol 1e-6 when "
+                 "Table 1 says it balances.")
     if prior.satellites:
         notes.append(f"Its satellites (sheet '{(name + ' satellites')[:31]}') are NOT target-year data: they are the prior "
                      "year's emission intensities times the updated output (and direct final-demand emissions per "
@@ -273,8 +278,7 @@ def group_accuracy(prior: MRIOTable, est: MRIOTable, ref: MRIOTable, target: MRI
         rel[on] = np.abs(Z[on] - ref.Z[on]) / np.abs(ref.Z[on])
         k, l = np.unravel_index(int(rel.argmax()), rel.shape)
         worst[name] = (labels[k], labels[l], float(Z[k, l]), float(ref.Z[k, l]))
-    out = pd.DataFrame(rows, index=["WAPE of the group's Z cells (%)", "WAPE of L in the group's rows and columns (%)",
-                                    "largest relative deviation of a group Z cell (ratio)"]).T
+    out = pd.DataFrame(rows, index=["WAPE of Z (%)", "WAPE of L (%)", "largest relative deviation of Z (ratio)"]).T
     out.index.name = "method"
     out.attrs.update(cells=int(mask.sum()), worst=worst)
     return out
@@ -366,16 +370,18 @@ def _evidence_led(prior: MRIOTable, method: str, totals, known, aggs, cons, refe
                                                                                               res.method.upper())
     if method == "auto":
         ran += " (picked by auto)"
-        why = res.reason[:1].upper() + res.reason[1:].rstrip(".") + "."
+        short = "margins only" if res.method in ("ras", "gras") else "flow information"
     diag = [("method", ran, "sheet Methods, §5.10"),
-            ("why this method", why if method == "auto" else "chosen in the options",
-             "the accuracy benchmark: docs/update-accuracy.md of xlmrio" if method == "auto" else ""),
-            ("iterations", int(k.iterations), "Newton steps on the dual"),
+            ("why this method", short if method == "auto" else "chosen in the options",
+             "see below" if method == "auto" else ""),
+            ("iterations", int(k.iterations), "Newton steps"),
             ("largest relative residual of the hard items", float(k.max_residual), "ratio"),
             ("conflicting soft items (|ε/se| > 3)", len(k.conflicts), "items"),
-            ("cells given a new prior", len(k.seeded), "cells whose sign or zero pattern could not meet an item"),
+            ("cells given a new prior (zero or sign pattern could not meet an item)", len(k.seeded), "cells"),
             ("time", round(float(k.seconds), 1), "s (wall clock)")]
-    return res.table, res.method, diag
+    why = (f"Why {res.method.upper()}: {res.reason.rstrip('.')} (the accuracy benchmark, docs/update-accuracy.md "
+           "of xlmrio)." if method == "auto" else "")
+    return res.table, res.method, diag, why
 
 
 def _reference_regions(book, s: dict, cons, cname: str, prior: MRIOTable):
