@@ -199,3 +199,23 @@ def test_demo_inputs_run_the_grouped_case_with_anais_refused_plainly():
         assert [s.name for s in book.sheets] == before
     finally:
         book.close()
+
+
+def test_cli_unknown_grouped_region_is_one_line_naming_the_cell(tmp_path, capsys):
+    """As a user meets it: the shipped example, grouped_regions typed with a region the table lacks."""
+    import openpyxl
+
+    from xlmrio import cli
+
+    wb = openpyxl.load_workbook(Path(__file__).resolve().parents[1] / "workbook_templates"
+                                / "xlmrio_input_example.xlsx")
+    ws = wb["Constraints"]
+    row = next(c.row for c in ws["A"] if c.value == "grouped_regions")
+    ws.cell(row, 2).value = "R1, R3"
+    path = tmp_path / "grouped.xlsx"
+    wb.save(path)
+    code = cli.main(["run", str(path), "update", "--out", str(tmp_path / "out.xlsx")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1, err
+    assert f"'Constraints'!B{row}: grouped_regions: unknown region(s) 'R3'" in err[0]
+    assert not (tmp_path / "out.xlsx").exists()

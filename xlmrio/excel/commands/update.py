@@ -118,8 +118,8 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
     new = new.replace(name=name, monetary_unit=prior.monetary_unit)
     ctx.step("checking the updated table")
     rep = new.validate(rtol=1e-6, raise_on_error=False)
-    diag.append(("updated table balances", "yes" if not [f for f in rep.warnings if "balance" in f.what]
-                 else "no", "rows = columns"))
+    balanced = not [f for f in rep.warnings if "balance" in f.what]
+    diag.append(("updated table balances", "yes" if balanced else "no", "rows = columns"))
     if prior.satellites:
         new = new.replace(satellites=carry_satellites(prior, new))
     summary = pd.DataFrame({"value": [v for _, v, _ in diag], "unit / explanation": [u for _, _, u in diag]},
@@ -157,13 +157,13 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
                             f"'{compare_name}' (lower is better; sheet Methods, §5.7, §5.12)", acc,
                             formats={"*": "ratio"},
                             note=f"Scored on the group's cells only, the numbers the update had to estimate: "
-                                 f"the {_count(acc.attrs['cells'])} Z cells in a row or column of "
+                                 f"the {acc.attrs['cells']:,} Z cells in a row or column of "
                                  f"{', '.join(group)}, and the entries of L in the same places; every other cell "
                                  "was given. 'proportional split' = each group sum split by the prior's "
                                  "within-group shares (sheet Methods, §5.12): the one-line baseline, whose "
                                  "members' rows and columns do not balance. " + worst_cell(acc, method.upper(), money,
                                                                                             compare_name),
-                            reading=group_reading(acc, method.upper())))
+                            reading=group_reading(acc, method.upper(), balanced)))
         charts.append(Chart(f"Accuracy on the group's cells against '{compare_name}' (WAPE, %)", len(tables) - 1,
                             ["WAPE of Z (%)", "WAPE of L (%)"],
                             kind="column_clustered", x_title="updating method",
@@ -206,7 +206,7 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
         notes.append("The prior has no satellite accounts, so the updated table has none: add a sheet "
                      f"'{name} satellites' before running accounts, flows or efficiency on it.")
     if group and method != "anais":
-        notes.append(f"ANAIS, the method of the seed paper [SWZ22] (sheet Methods, §7.1), solved none of the "
+        notes.append("ANAIS, the method of the seed paper [SWZ22] (sheet Methods, §7.1), solved none of the "
                      "benchmark's grouped-regions cases with its default options (docs/update-accuracy.md): where a "
                      "group sum is positive but all its members' prior cells are zero, or a sum changes sign between "
                      "the years (inventory changes often do), its fixed zeros and signs cannot meet the sum. Set method "
@@ -217,10 +217,6 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
                                                              f"{prior_src.description}", "notes": []}, new, source=prior_src.description,
                                  satellite_title=f"Satellites of {name}: prior-year intensities × updated output "
                                                  "(not target-year data; sheet Methods, §5.9)")
-
-
-def _count(n: int) -> str:
-    return f"{n:,}"
 
 
 def proportional_split(prior: MRIOTable, target: MRIOTable, group) -> tuple[np.ndarray, np.ndarray]:
@@ -256,8 +252,9 @@ def group_accuracy(prior: MRIOTable, est: MRIOTable, ref: MRIOTable, target: MRI
                    method: str) -> pd.DataFrame:
     """Accuracy on the group's cells of the estimate and of the proportional split (from *target*, the table the
     information came from) against *ref*: WAPE (%) of the Z cells in a member's row or column, WAPE (%) of the
-    entries of L in such rows or columns, and the largest relative deviation of such a Z cell (ratio).  The
-    counts of scored cells are in ``.attrs`` (``z_cells``, ``l_cells``)."""
+    entries of L in such rows or columns, and the largest relative deviation of such a Z cell (ratio).
+    ``.attrs`` holds the number of scored Z cells (``cells``) and, per row, where its largest relative deviation
+    is (``worst``: row label, column label, estimate, reference value)."""
     from ...core.leontief import coefficients, leontief_inverse
     from ...update import compare
 
@@ -277,7 +274,8 @@ def group_accuracy(prior: MRIOTable, est: MRIOTable, ref: MRIOTable, target: MRI
         on = mask & (ref.Z != 0)
         rel[on] = np.abs(Z[on] - ref.Z[on]) / np.abs(ref.Z[on])
         k, l = np.unravel_index(int(rel.argmax()), rel.shape)
-        worst[name] = (labels[k], labels[l], float(Z[k, l]), float(ref.Z[k, l]))
+        worst[name] = (labels[k], labels[l], float(Z[k, l]), float(ref.Z[k, l]),
+                       bool(abs(ref.Z[k, l]) < 0.01 * np.abs(ref.Z[mask]).max()))
     out = pd.DataFrame(rows, index=["WAPE of Z (%)", "WAPE of L (%)", "largest relative deviation of Z (ratio)"]).T
     out.index.name = "method"
     out.attrs.update(cells=int(mask.sum()), worst=worst)
@@ -286,13 +284,14 @@ def group_accuracy(prior: MRIOTable, est: MRIOTable, ref: MRIOTable, target: MRI
 
 def worst_cell(acc: pd.DataFrame, method: str, money: str, ref_name: str) -> str:
     """Where the largest relative deviation of *method* sits, in words."""
-    row, col, est, true = acc.attrs["worst"][method]
-    return (f"{method}'s largest relative deviation is on a small cell: {row} → {col}, {est:,.1f} {money} against "
-            f"{true:,.1f} in '{ref_name}'; WAPE weighs cells by their size.")
+    row, col, est, true, small = acc.attrs["worst"][method]
+    return (f"{method}'s largest relative deviation is on {'a small cell, ' if small else ''}{row} → {col}: "
+            f"{est:,.1f} {money} against {true:,.1f} in '{ref_name}'; WAPE weighs cells by their size.")
 
 
-def group_reading(acc: pd.DataFrame, method: str) -> str:
-    """One plain line comparing the update with the proportional split on the group's cells."""
+def group_reading(acc: pd.DataFrame, method: str, balances: bool = True) -> str:
+    """One plain line comparing the update with the proportional split on the group's cells (*balances*: whether
+    the updated table's rows equal its columns)."""
     z, lcol = acc.columns[0], acc.columns[1]
     a, b = acc.loc[method], acc.loc["proportional split"]
 
@@ -303,9 +302,9 @@ def group_reading(acc: pd.DataFrame, method: str) -> str:
         return (f"{'below' if d < 0 else 'above'} the split on {what} by {abs(d):.1f} points "
                 f"({a[col]:.1f} % against {b[col]:.1f} %)")
 
-    return (f"{method} is {cmp(z, 'Z')} and {cmp(lcol, 'L')}. Unlike the split, {method}'s table balances (each "
-            "member's row total equals its column total) and meets every given number, as the Leontief model "
-            "needs.")
+    return (f"{method} is {cmp(z, 'Z')} and {cmp(lcol, 'L')}. " + (
+        f"Unlike the split, {method}'s table balances (each member's row total equals its column total), as the "
+        "Leontief model needs." if balances else f"{method}'s table does not balance either (Table 1)."))
 
 
 def _int(v) -> int | str:
