@@ -99,11 +99,17 @@ def _bench():
     return b
 
 
-@pytest.mark.parametrize("group", [DEMO_GROUP, ("EU", "OHI"), ("USA", "OEM", "RoW")])
-def test_information_equals_the_benchmarks(group):
+def _demo_pair():
+    return xlmrio.datasets.demo(2002), xlmrio.datasets.demo(2007)
+
+
+@pytest.mark.parametrize("pair,group", [("demo", DEMO_GROUP), ("demo", ("EU", "OHI")),
+                                        ("demo", ("USA", "OEM", "RoW")), ("random", ("R0", "R2"))])
+def test_information_equals_the_benchmarks(pair, group):
     """grouped_of (dict form, named sums) gives exactly the information of the benchmark's separately written
-    grouped_information (array form): the same known cells and totals, the same group sums."""
-    t0, t1 = xlmrio.datasets.demo(2002), xlmrio.datasets.demo(2007)
+    grouped_information (array form): the same known cells and totals, the same group sums.  The random pair
+    has exports and 'other' columns, the demo has neither."""
+    t0, t1 = _demo_pair() if pair == "demo" else _random_pair()
     totals, known, aggs = grouped_of(t1, t0, "MRIO 2007", list(group))
     ref = _bench().grouped_information(t0, t1, group)
     labs = [(r, s) for r in t0.regions for s in t0.sectors]
@@ -219,3 +225,48 @@ def test_cli_unknown_grouped_region_is_one_line_naming_the_cell(tmp_path, capsys
     assert code == 2 and len(err) == 1, err
     assert f"'Constraints'!B{row}: grouped_regions: unknown region(s) 'R3'" in err[0]
     assert not (tmp_path / "out.xlsx").exists()
+
+
+def _random_pair():
+    from conftest import random_mrio
+
+    kw = dict(exports=True, other=True)
+    return random_mrio(np.random.default_rng(1), 4, 3, **kw), random_mrio(np.random.default_rng(2), 4, 3, **kw)
+
+
+def test_grouped_update_through_the_workbook_meets_the_information():
+    """Prior and target sheets with exports and 'other' columns: auto runs KRAS, every number off the group is
+    the target's, the group's sums are kept, and the accuracy table scores the group's cells."""
+    from xlmrio.excel.layout import table_grid
+    from xlmrio.excel.reader import read_table
+    from xlmrio.excel.settings import resolve
+
+    t0, t1 = _random_pair()
+    book = xw.Book()
+    try:
+        book.sheets[0].name = "MRIO"
+        book.sheets[0]["A1"].value = table_grid(t0)
+        book.sheets.add("Target")["A1"].value = table_grid(t1)
+        book.sheets.add("Constraints")["A1"].value = _rows(options={"targets_from": "Target", "compare_with": "Target",
+                                                                    "grouped_regions": "R0, R2"})
+        assert get("update").func(book, table="MRIO")[0] == "Update"
+        new = read_table(book, resolve(book, {"table": "MRIO updated"})).table
+        cells = book.sheets["Update"].used_range.options(ndim=2).value
+    finally:
+        book.close()
+    rows: dict = {}
+    for r in cells:                         # Table 1 first; keep a key's first value
+        if r and isinstance(r[0], str):
+            rows.setdefault(r[0], r[1])
+    assert rows["method"] == "KRAS (picked by auto)" and rows["regions known only as a group"] == "R0, R2"
+    member = np.array([r in ("R0", "R2") for r in t0.regions for _ in t0.sectors])
+    on = member[:, None] | member[None, :]
+    assert_allclose(new.Z[~on], t1.Z[~on], rtol=1e-6, atol=1e-6)
+    assert_allclose(new.exports[~member], t1.exports[~member], rtol=1e-6)
+    assert_allclose(new.other[~member], t1.other[~member], rtol=1e-6, atol=1e-6)
+    n = t0.n
+    for M in ("exports", "other"):
+        got, want = getattr(new, M)[member].reshape(2, n).sum(0), getattr(t1, M)[member].reshape(2, n).sum(0)
+        assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+    assert_allclose(new.x[member].reshape(2, n).sum(0), t1.x[member].reshape(2, n).sum(0), rtol=1e-6)
+    assert any(isinstance(r[0], str) and r[0].startswith("Table 2. Accuracy on the cells of R0, R2") for r in cells)

@@ -168,8 +168,9 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
                             ["WAPE of Z (%)", "WAPE of L (%)"],
                             kind="column_clustered", x_title="updating method",
                             y_title="WAPE against the true table (%)"))
-        key.append((f"WAPE of the group's Z cells against '{compare_name}'",
-                    float(acc.loc[method.upper(), "WAPE of Z (%)"]), "%"))
+        key += [(f"WAPE of the group's Z cells against '{compare_name}'",
+                 float(acc.loc[method.upper(), "WAPE of Z (%)"]), "%"),
+                ("the same for the proportional split", float(acc.loc["proportional split", "WAPE of Z (%)"]), "%")]
     elif compare_name:
         ctx.step(f"comparing with {compare_name}")
         ref = read_table(book, {**s, "table": compare_name, "table_file": ""}).table
