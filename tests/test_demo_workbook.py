@@ -140,11 +140,90 @@ def test_aggregated_table_sheet_feeds_other_commands(demo_file, tmp_path):
                     xlmrio.accounts(demo(2007)).pba / 1000, rtol=1e-9)  # the demo's Settings show Mt
 
 
-def test_update_sheet_reports_accuracy(wb):
-    acc = _block(wb["Update"], "Table 3. Accuracy against 'MRIO 2007'")
-    assert set(acc.index) == {"ANAIS", "RAS", "GRAS", "keep coefficients"}
-    wape = acc["WAPE of Z (%)"].astype(float)
-    assert (wape > 0).all() and (wape < 100).all()
+def _summary(ws) -> dict:
+    rows = {}
+    for r in ws.iter_rows(values_only=True):      # Table 1 (solution summary) first; keep a key's first row
+        if isinstance(r[0], str):
+            rows.setdefault(r[0], r[1:3])
+    return rows
+
+
+def test_update_sheet_runs_auto_on_the_grouped_regions(wb):
+    """The seeds' case (METHODS §4.6): CHN, JPN and KOR+TWN known only as a group; auto picks KRAS and says
+    why, with the benchmark's figures."""
+    from xlmrio.excel.constraints import grouped_of
+    from xlmrio.excel.demo import DEMO_GROUP
+    from xlmrio.update import choose_method
+
+    rows = _summary(wb["Update"])
+    assert wb["Update"]["A1"].value.startswith("Updated table (KRAS): sheet 'MRIO 2002' to 'MRIO 2007' with "
+                                                "CHN, JPN, KOR+TWN known only as a group")
+    assert rows["method"][0] == "KRAS (picked by auto)"
+    _t, known, aggs = grouped_of(demo(2007), demo(2002), "MRIO 2007", list(DEMO_GROUP))
+    method, reason = choose_method(known_cells=known, aggregates=aggs)
+    assert method == "kras"
+    assert rows["why this method"] == ("flow information", "see below")
+    why = next(k for k in rows if k.startswith("Why KRAS: "))
+    assert reason.rstrip(".") in why and "docs/update-accuracy.md" in why
+    assert rows["regions known only as a group"][0] == "CHN, JPN, KOR+TWN"
+    assert rows["group sums"][0] == len(aggs)
+    assert rows["updated table balances"][0] == "yes"
+
+
+def _written_update(demo_file):
+    import xlwings as xw
+
+    from xlmrio.excel import engine
+    from xlmrio.excel.reader import read_table
+    from xlmrio.excel.settings import resolve
+
+    engine.use()
+    book = xw.Book(str(demo_file))
+    try:
+        return read_table(book, resolve(book, {"table": "MRIO 2002 updated"})).table
+    finally:
+        book.close()
+
+
+def _wape(est, true):
+    return 100 * np.abs(est - true).sum() / np.abs(true).sum()
+
+
+def test_update_accuracy_on_the_group_recomputed(wb, demo_file):
+    """Table 2's figures recomputed with numpy from the written updated table and the true 2007 table, and the
+    proportional split's from a split written with loops (tests/test_update_grouped.py)."""
+    from test_update_grouped import split_by_loops
+    from xlmrio.excel.demo import DEMO_GROUP
+
+    acc = _block(wb["Update"], "Table 2. Accuracy on the cells of CHN, JPN, KOR+TWN against 'MRIO 2007'")
+    assert list(acc.index) == ["KRAS", "proportional split"]
+    t0, t1, new = demo(2002), demo(2007), _written_update(demo_file)
+    member = np.array([r in DEMO_GROUP for r in t0.regions for _ in t0.sectors])
+    on = member[:, None] | member[None, :]
+
+    def L(Z, x):
+        return np.linalg.inv(np.eye(len(x)) - Z / x[None, :])
+
+    Lt = L(t1.Z, t1.x)
+    for name, (Z, x) in (("KRAS", (new.Z, new.x)), ("proportional split", split_by_loops(t0, t1, DEMO_GROUP))):
+        got = acc.loc[name].astype(float)
+        assert got["WAPE of Z (%)"] == pytest.approx(_wape(Z[on], t1.Z[on]), rel=1e-9)
+        assert got["WAPE of L (%)"] == pytest.approx(_wape(L(Z, x)[on], Lt[on]),
+                                                                                     rel=1e-9)
+        nz = on & (t1.Z != 0)
+        assert got["largest relative deviation of Z (ratio)"] == pytest.approx(
+            (np.abs(Z[nz] - t1.Z[nz]) / np.abs(t1.Z[nz])).max(), rel=1e-9)
+    # the updated table meets every given number: cells and totals off the group as in 2007, group sums kept
+    assert_allclose(new.Z[~on], t1.Z[~on], rtol=1e-6, atol=1e-6)
+    assert_allclose(new.x[~member], t1.x[~member], rtol=1e-6)
+    n = t0.n
+    g = np.isin(t0.regions, DEMO_GROUP)
+    zn, zt = new.Z.reshape(t0.m, n, t0.m, n), t1.Z.reshape(t0.m, n, t0.m, n)
+    assert_allclose(zn[g][:, :, g].sum(axis=(0, 2)), zt[g][:, :, g].sum(axis=(0, 2)), rtol=1e-6)   # inside G
+    assert_allclose(zn[g][:, :, ~g].sum(axis=0), zt[g][:, :, ~g].sum(axis=0), rtol=1e-6, atol=1e-6)  # G sells
+    assert_allclose(new.x.reshape(t0.m, n)[g].sum(0), t1.x.reshape(t0.m, n)[g].sum(0), rtol=1e-6)
+    # and it is not the truth: the group's split was estimated
+    assert _wape(new.Z[on], t1.Z[on]) > 1
 
 
 @pytest.mark.slow

@@ -88,7 +88,8 @@ def test_targets_from_missing_sheet_blamed_on_its_own_cell(tmp_path, capsys):
 def test_compare_with_missing_sheet_blamed_on_its_own_cell(tmp_path, capsys):
     def edit(wb):
         ws = wb["Constraints"]
-        ws["A22"], ws["B22"], ws["C22"] = "R1", "M", 110.0
+        r = _section_row(ws, "Known totals")
+        ws.cell(r, 1).value, ws.cell(r, 2).value, ws.cell(r, 3).value = "R1", "M", 110.0
         row = next(c.row for c in ws["A"] if c.value == "compare_with")
         ws.cell(row, 2).value = "Truth"
     path = _example(tmp_path, "cw.xlsx", edit)

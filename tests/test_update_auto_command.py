@@ -13,26 +13,29 @@ from xlmrio.excel.demo import write_inputs
 from xlmrio.excel.reader import read_table
 from xlmrio.excel.registry import get
 from xlmrio.excel.settings import resolve
+from test_update_command import _set_option
 
 engine.use()
 
 
 @pytest.fixture(scope="module")
 def demo_book():
+    """The demo's inputs with margins only (the grouped-regions option cleared)."""
     book = xw.Book()
     write_inputs(book)
+    _set_option(book, "grouped_regions", None)
     yield book
     book.close()
 
 
 def _run(book, method):
-    book.sheets["Constraints"]["B3"].value = method
+    _set_option(book, "method", method)
     try:
         get("update").func(book)
         new = read_table(book, resolve(book, {"table": "MRIO 2002 updated"})).table
         cells = book.sheets["Update"].used_range.options(ndim=2).value
     finally:
-        book.sheets["Constraints"]["B3"].value = "anais"
+        _set_option(book, "method", "auto")
     return new, cells
 
 
@@ -48,8 +51,10 @@ def test_auto_and_kras_on_the_demo_margins(demo_book, method):
         if r and isinstance(r[0], str):
             rows.setdefault(r[0], r[1])
     if method == "auto":
-        assert rows["method"].startswith("GRAS")
-        assert "margins" in rows["why this method"] and "RAS/GRAS" in rows["why this method"]
+        assert rows["method"].startswith("GRAS") and rows["method"].endswith("(picked by auto)")
+        assert rows["why this method"] == "margins only"
+        line = next(r[0] for r in cells if isinstance(r[0], str) and r[0].startswith("Why GRAS: "))
+        assert "margins" in line and "RAS/GRAS" in line and "docs/update-accuracy.md" in line
     else:
         assert rows["method"] == "KRAS" and rows["why this method"] == "chosen in the options"
     assert float(rows["largest relative residual of the hard items"]) < 1e-6

@@ -39,7 +39,8 @@ def _rows(**sections):
 
 def test_template_rows_parse_to_nothing():
     c = read_constraints(Grid("Constraints", template_rows()), worked_example())
-    assert c.empty and c.options["method"] == "anais" and c.options["prior_scaling"] == "columns"
+    assert c.empty and c.options["method"] == "auto" and c.options["prior_scaling"] == "columns"
+    assert not c.options["grouped_regions"]
 
 
 def test_parse_every_section():
@@ -79,8 +80,12 @@ def test_parse_errors_name_the_cell(kw, match, cell):
 
 @pytest.fixture(scope="module")
 def demo_book():
+    """The demo's inputs set up for ANAIS on the 2007 margins (the demo itself runs auto on grouped regions,
+    tests/test_update_grouped.py)."""
     book = xw.Book()
     write_inputs(book)
+    _set_option(book, "method", "anais")
+    _set_option(book, "grouped_regions", None)
     yield book
     book.close()
 
@@ -120,12 +125,12 @@ def test_update_demo_equals_core_and_feeds_other_commands(demo_book):
 
 
 def test_ras_method_hits_the_margins(demo_book):
-    demo_book.sheets["Constraints"]["B3"].value = "ras"
+    _set_option(demo_book, "method", "ras")
     try:
         get("update").func(demo_book)
         new = read_table(demo_book, resolve(demo_book, {"table": "MRIO 2002 updated"})).table
     finally:
-        demo_book.sheets["Constraints"]["B3"].value = "anais"
+        _set_option(demo_book, "method", "anais")
     t1 = xlmrio.datasets.demo(2007)
     assert_allclose(new.Z.sum(axis=1), t1.x - t1.y, rtol=1e-8)
     assert_allclose(new.Z.sum(axis=0), t1.x - t1.V.sum(axis=0), rtol=1e-8)
@@ -191,6 +196,8 @@ def test_reference_region_bounds_from_the_constraints_sheet():
     book = xw.Book()
     try:
         write_inputs(book)
+        _set_option(book, "method", "anais")                 # this test is about ANAIS's coefficient bounds
+        _set_option(book, "grouped_regions", None)
         _set_option(book, "compare_with", None)
         _set_option(book, "reference_table", "MRIO 2007")
         _set_option(book, "reference_regions", "JPN, USA, EU, OHI")

@@ -6,10 +6,16 @@ the template leaves room to type; any section may be left out)::
 
     Options
     Option          | Value
-    method          | anais            (anais, ras, gras, kras, auto)
+    method          | auto             (auto, kras, anais, ras, gras; auto picks the method the accuracy
+                                        benchmark found best for the information given)
     targets_from    | MRIO 2007        (a table sheet: its total outputs, final-demand row sums and
                                         primary inputs become the targets)
     compare_with    | MRIO 2007        (a table sheet: report accuracy against it)
+    grouped_regions | CHN, JPN, KOR+TWN (with targets_from: these regions are known only as a group, the
+                                        seeds' city/province case, METHODS §4.6: every number of the
+                                        targets_from table is used except the split among the group's
+                                        members, which is replaced by the group's sums, see grouped_of;
+                                        with compare_with, accuracy is scored on the group's cells)
     rmax_mode, objective, zero_policy, prior_scaling, solver, eps_rel, eps_abs, time_limit, elastic
     reference_table, reference_regions, reference_apply_to, reference_widen
                                        (coefficient intervals from regions of a reference table)
@@ -46,9 +52,10 @@ SECTIONS = ("options", "known totals", "known cells", "aggregates", "coefficient
 EXAMPLES = "Examples"          # a line starting with this ends the last section
 ROOM = 5                        # empty rows the template leaves under each section's header
 UPDATE_OPTIONS = {
-    "method": ("anais", ("anais", "ras", "gras", "kras", "auto")),
+    "method": ("auto", ("auto", "kras", "anais", "ras", "gras")),
     "targets_from": ("", ()),
     "compare_with": ("", ()),
+    "grouped_regions": ("", ()),
     "rmax_mode": ("relative", ("relative", "absolute")),
     "objective": ("absolute", ("absolute", "relative")),
     "zero_policy": ("fixed", ("fixed", "free")),
@@ -66,6 +73,7 @@ UPDATE_OPTIONS = {
 #: what the template's "Allowed" column says for options without a fixed list of choices
 ALLOWED = {
     "targets_from": "(a table sheet name)", "compare_with": "(a table sheet name)",
+    "grouped_regions": "regions known only as a group, comma-separated (needs targets_from)",
     "eps_rel": "number >= 0: stage 2 keeps rho <= rho*(1 + eps_rel) + eps_abs",
     "eps_abs": "number >= 0 (units of the largest prior cell)",
     "time_limit": "seconds per LP solve (empty: no limit)",
@@ -75,7 +83,7 @@ ALLOWED = {
     "reference_widen": "fraction to widen the intervals by, e.g. 0.1",
 }
 _NUMERIC = {"eps_rel", "eps_abs", "time_limit", "reference_widen"}
-_LISTS = {"reference_regions", "reference_apply_to"}
+_LISTS = {"reference_regions", "reference_apply_to", "grouped_regions"}
 
 
 @dataclass
@@ -195,6 +203,8 @@ def read_constraints(grid: Grid, prior: MRIOTable) -> Constraints:
             continue
         if key in _LISTS:
             out.options[key] = [p.strip() for p in _text(val).split(",") if p.strip()]
+            if key == "grouped_regions":
+                _check_group(out.options[key], prior, grid, i)
             continue
         val = _text(val)
         if choices and val not in choices:
@@ -246,6 +256,137 @@ def read_constraints(grid: Grid, prior: MRIOTable) -> Constraints:
         name = _text(grid.get(i, 4)) or f"a({'+'.join(f'{r}|{s}' for r, s in rws)} -> {col[0]}|{col[1]})"
         out.coefficient_bounds.append(CoefficientBound(col, rws if len(rws) > 1 else rws[0], lo, hi, name))
     return out
+
+
+def _check_group(group: list[str], prior: MRIOTable, grid: Grid, i: int) -> None:
+    """grouped_regions names two or more distinct regions of the prior (error at the option's value cell)."""
+    unknown = [r for r in group if r not in prior.regions]
+    if unknown:
+        raise grid.error(i, 1, f"grouped_regions: unknown region(s) {', '.join(map(repr, unknown))}; the prior "
+                               f"table has {', '.join(prior.regions)} (separate regions with commas)")
+    twice = sorted({r for r in group if group.count(r) > 1})
+    if twice:
+        raise grid.error(i, 1, f"grouped_regions: {', '.join(map(repr, twice))} listed twice")
+    if len(group) < 2:
+        raise grid.error(i, 1, "grouped_regions: list at least two regions (one region alone would be known "
+                               "cell by cell)")
+
+
+def group_ids(table: MRIOTable, group) -> dict[str, np.ndarray]:
+    """Which group sum each cell of the grouped-regions information belongs to (METHODS §4.6).
+
+    Every row and column of a member region of *group* is replaced by the group's row or column of the
+    same sector (final-demand columns: of the same category); cells with the same pair of replaced labels
+    form one sum.  Cells touching no member are known one by one (id -1).
+
+    Parameters
+    ----------
+    table : MRIOTable
+        Gives the labels (regions, sectors, final-demand categories, primary inputs).
+    group : sequence of str
+        Regions known only as a group.
+
+    Returns
+    -------
+    dict
+        ``"Z"`` (N, N), ``"F"`` (N, q) for the final-demand columns ``Y``, exports, other in that
+        order, ``"V"`` (D, N) and ``"x"`` (N,): integer ids of the sums, -1 for a known cell.
+    """
+    N, n, K, m = table.N, table.n, table.K, table.m
+    member = np.array([table.regions[k // n] in group for k in range(N)])
+    row = np.where(member, np.arange(N) % n, N + np.arange(N))       # sector code, or the row itself
+    q = m * K + (table.exports is not None) + (table.other is not None)
+    fcol = np.array([j % K if j < m * K and table.regions[j // K] in group else K + j for j in range(q)])
+    fmember = np.array([j < m * K and table.regions[j // K] in group for j in range(q)])
+    ids: dict = {}
+
+    def number(keys, touches):
+        out = np.full(touches.shape, -1)
+        for idx in zip(*np.nonzero(touches)):
+            out[idx] = ids.setdefault(keys(*idx), len(ids))
+        return out
+
+    D = len(table.va_rows)
+    return {"Z": number(lambda k, l: ("Z", row[k], row[l]), member[:, None] | member[None, :]),
+            "F": number(lambda k, j: ("F", row[k], fcol[j]), member[:, None] | fmember[None, :]),
+            "V": number(lambda d, l: ("V", d, row[l]), np.broadcast_to(member, (D, N))),
+            "x": number(lambda k: ("x", row[k]), member)}
+
+
+def grouped_of(target: MRIOTable, prior: MRIOTable, name: str, group) -> tuple[dict, dict, list]:
+    """Targets from a table sheet with *group*'s regions known only as a group (METHODS §4.6, the seeds'
+    city/province case; sheet Methods, §5.11).
+
+    Known: every total output and every cell of Z, final demand and primary inputs that touches no member
+    of *group*.  For the group, one hard aggregate per sum of :func:`group_ids`: per sector its total
+    output, its sales to each outside row/final-demand column and purchases from each outside column, the
+    flows among members summed over member pairs, its final demand by category and its primary inputs.
+
+    Returns
+    -------
+    (totals, known_cells, aggregates)
+        In the formats of :func:`xlmrio.update.anais` (money units of the tables); aggregates are named
+        like ``"CHN+JPN: Z 01 Agriculture / USA|02 Mining"``.
+    """
+    from ..update import Aggregate
+
+    _same_labels(target, prior, name)
+    ids = group_ids(prior, group)
+    labs = [(r, s) for r in prior.regions for s in prior.sectors]
+    fd = [("Y", (r, c)) for r in prior.regions for c in prior.fd_categories]
+    fd += [(b, None) for b in ("exports", "other") if getattr(prior, b) is not None]
+    F = np.hstack([target.Y] + [getattr(target, b)[:, None] for b in ("exports", "other")
+                                if getattr(prior, b) is not None])
+    gname = "+".join(group)
+
+    def lab(k):          # a row/column label as the sum sees it: the group's for members
+        r, s = labs[k]
+        return f"{gname}|{s}" if r in group else f"{r}|{s}"
+
+    def fref(k, j):
+        block, col = fd[j]
+        return (block, labs[k], col) if col is not None else (block, labs[k])
+
+    def flab(j):
+        block, col = fd[j]
+        return block if col is None else f"{gname if col[0] in group else col[0]}|{col[1]}"
+
+    known, members, values, names = {}, {}, {}, {}
+
+    def put(i, ref, val, text):
+        if i < 0:
+            known[ref] = float(val)
+            return
+        members.setdefault(i, []).append(ref)
+        values[i] = values.get(i, 0.0) + float(val)
+        names.setdefault(i, text)
+
+    for k in range(len(labs)):
+        for l in range(len(labs)):
+            put(ids["Z"][k, l], ("Z", labs[k], labs[l]), target.Z[k, l], f"Z {lab(k)} / {lab(l)}")
+        for j in range(len(fd)):
+            put(ids["F"][k, j], fref(k, j), F[k, j], f"final demand {lab(k)} / {flab(j)}")
+    for d, va in enumerate(prior.va_rows):
+        for l in range(len(labs)):
+            put(ids["V"][d, l], ("V", va, labs[l]), target.V[d, l], f"{va} / {lab(l)}")
+    totals = {}
+    for k in range(len(labs)):
+        if ids["x"][k] < 0:
+            totals[labs[k]] = float(target.x[k])
+        else:
+            members.setdefault(ids["x"][k], []).append(("x", labs[k]))
+            values[ids["x"][k]] = values.get(ids["x"][k], 0.0) + float(target.x[k])
+            names.setdefault(ids["x"][k], f"total output {lab(k)}")
+    aggs = [Aggregate(f"group sum: {names[i]}", members[i], values[i]) for i in sorted(members)]
+    return totals, known, aggs
+
+
+def _same_labels(target: MRIOTable, prior: MRIOTable, name: str) -> None:
+    if target.regions != prior.regions or target.sectors != prior.sectors or target.va_rows != prior.va_rows \
+            or target.fd_categories != prior.fd_categories \
+            or (target.exports is None) != (prior.exports is None) or (target.other is None) != (prior.other is None):
+        raise WorkbookError(f"the target table {name!r} must have the prior's regions, sectors, final-demand "
+                            "categories and primary-input rows")
 
 
 def margins_of(target: MRIOTable, prior: MRIOTable, name: str) -> tuple[dict, dict, list]:

@@ -1,5 +1,6 @@
-"""Update table: the prior table updated to target-year information (ANAIS, RAS, GRAS) from the Constraints
-sheet, with its accuracy against a reference table when one is named."""
+"""Update table: the prior table updated to target-year information (auto, KRAS, ANAIS, RAS, GRAS) from the
+Constraints sheet, with its accuracy against a reference table when one is named (on the group's cells when
+regions are known only as a group)."""
 from __future__ import annotations
 
 import numpy as np
@@ -17,7 +18,7 @@ from .context import Context, finish, header, open_context
 
 def build_update(book, ctx: Context) -> list[ResultSheet]:
     from ...update import anais
-    from ..constraints import margins_of, read_constraints
+    from ..constraints import grouped_of, margins_of, read_constraints
     from ..reader import sheet_grid
 
     s = ctx.settings
@@ -34,9 +35,14 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
     ctx.inputs |= {opts[k] for k in ("targets_from", "compare_with") if opts.get(k)}
     for key in ("targets_from", "compare_with", "reference_table"):
         _check_named_table(book, cons, cname, key)
+    group = opts.get("grouped_regions") or []
+    if group and not opts.get("targets_from"):
+        raise WorkbookError("grouped_regions needs a table to take the numbers from: name a table sheet in the "
+                            "option targets_from", cname, cons.cells.get("grouped_regions", "A1"))
     if opts.get("targets_from"):
         target_src = read_table(book, {**s, "table": opts["targets_from"], "table_file": ""})
-        t_tot, t_known, t_aggs = margins_of(target_src.table, prior, opts["targets_from"])
+        t_tot, t_known, t_aggs = (grouped_of(target_src.table, prior, opts["targets_from"], group) if group
+                                  else margins_of(target_src.table, prior, opts["targets_from"]))
         totals = {**t_tot, **totals}
         known = {**t_known, **known}  # cells given explicitly win over the target table's
         aggs = t_aggs + aggs
@@ -51,9 +57,9 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
     money = prior.monetary_unit or "money units"
     ctx.step(f"updating {prior_src.description} with {method.upper()} ({len(totals)} known totals, "
              f"{len(aggs)} aggregates, {len(cons.coefficient_bounds)} coefficient bounds)")
-    diag = []
+    diag, why = [], ""
     if method in ("auto", "kras"):
-        new, method, diag = _evidence_led(prior, method, totals, known, aggs, cons, reference)
+        new, method, diag, why = _evidence_led(prior, method, totals, known, aggs, cons, reference)
     elif method == "anais":
         ctx.step("solving the ANAIS linear programmes (stage 1: largest deviation; stage 2: total deviation)")
         res = anais(prior, totals=totals or None, known_cells=known or None, aggregates=aggs or None,
@@ -86,7 +92,7 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
         unused = [name for name, items in (("Known totals", cons.totals), ("Known cells", cons.known_cells),
                                            ("Aggregates", cons.aggregates),
                                            ("Coefficient bounds", cons.coefficient_bounds),
-                                           ("reference_table", reference)) if items]
+                                           ("reference_table", reference), ("grouped_regions", group)) if items]
         if unused:
             raise WorkbookError(f"{method.upper()} balances to the margins of '{opts['targets_from']}' only and "
                                 f"cannot use the section(s) {', '.join(unused)}; set method to anais, or clear "
@@ -97,17 +103,29 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
                                            "target (sheet Methods, §5.4–5.6)"),
                 ("iterations", int(info.iterations), ""),
                 ("final residual", float(info.eps), "largest relative margin residual")]
+    group_note = ""
+    if group:
+        diag[2:2] = [("regions known only as a group", ", ".join(group), "sheet Methods, §5.11"),
+                     ("group sums", len(t_aggs), "hard aggregates"),
+                     ("known cells and totals", len(t_known) + len(t_tot), "off the group")]
+        group_note = (f"'{opts['targets_from']}' is used as a table of {len(prior.regions) - len(group) + 1} regions "
+                      f"in which {', '.join(group)} are one: every cell and total output touching no member is "
+                      "given, and for the group only sums over its members (per sector: total output, sales to "
+                      "and purchases from every other region-sector and final-demand column, flows among the "
+                      "members, final demand and primary inputs). The split among the members is estimated "
+                      "(sheet Methods, §5.11).")
     name = f"{(prior_src.sheet or prior.name)[:20]} updated"[:31]
     new = new.replace(name=name, monetary_unit=prior.monetary_unit)
     ctx.step("checking the updated table")
     rep = new.validate(rtol=1e-6, raise_on_error=False)
-    diag.append(("updated table balances", "yes" if not [f for f in rep.warnings if "balance" in f.what]
-                 else "no", "row and column identities within rtol 1e-6"))
+    balanced = not [f for f in rep.warnings if "balance" in f.what]
+    diag.append(("updated table balances", "yes" if balanced else "no", "rows = columns"))
     if prior.satellites:
         new = new.replace(satellites=carry_satellites(prior, new))
     summary = pd.DataFrame({"value": [v for _, v, _ in diag], "unit / explanation": [u for _, _, u in diag]},
                            index=pd.Index([k for k, _, _ in diag], name="item"))
-    tables = [Table("Table 1. Solution summary", summary, formats={"value": "general", "unit / explanation": "text"})]
+    tables = [Table("Table 1. Solution summary", summary, formats={"value": "general", "unit / explanation": "text"},
+                    reading=why)]
     key = [("updating method", method.upper(), "")]
     if method == "anais":
         key.append(("ρ* (largest relative deviation)" if opts["rmax_mode"] == "relative" else "ρ* (largest deviation)",
@@ -131,7 +149,29 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
                                 formats={"*": "money", "rel_deviation": "share"}))
     compare_name = opts.get("compare_with")
     charts = []
-    if compare_name:
+    if compare_name and group:
+        ctx.step(f"comparing the group's cells with {compare_name}")
+        ref = read_table(book, {**s, "table": compare_name, "table_file": ""}).table
+        acc = group_accuracy(prior, new, ref, target_src.table, group, method.upper())
+        tables.append(Table(f"Table {len(tables) + 1}. Accuracy on the cells of {', '.join(group)} against "
+                            f"'{compare_name}' (lower is better; sheet Methods, §5.7, §5.12)", acc,
+                            formats={"*": "ratio"},
+                            note=f"Scored on the group's cells only, the numbers the update had to estimate: "
+                                 f"the {acc.attrs['cells']:,} Z cells in a row or column of "
+                                 f"{', '.join(group)}, and the entries of L in the same places; every other cell "
+                                 "was given. 'proportional split' = each group sum split by the prior's "
+                                 "within-group shares (sheet Methods, §5.12): the one-line baseline, whose "
+                                 "members' rows and columns do not balance. " + worst_cell(acc, method.upper(), money,
+                                                                                            compare_name),
+                            reading=group_reading(acc, method.upper(), balanced)))
+        charts.append(Chart(f"Accuracy on the group's cells against '{compare_name}' (WAPE, %)", len(tables) - 1,
+                            ["WAPE of Z (%)", "WAPE of L (%)"],
+                            kind="column_clustered", x_title="updating method",
+                            y_title="WAPE against the true table (%)"))
+        key += [(f"WAPE of the group's Z cells against '{compare_name}'",
+                 float(acc.loc[method.upper(), "WAPE of Z (%)"]), "%"),
+                ("the same for the proportional split", float(acc.loc["proportional split", "WAPE of Z (%)"]), "%")]
+    elif compare_name:
         ctx.step(f"comparing with {compare_name}")
         ref = read_table(book, {**s, "table": compare_name, "table_file": ""}).table
         acc = _accuracy(prior, new, ref, method)
@@ -145,14 +185,19 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
                             ["WAPE of Z (%)", "WAPE of L (%)"], kind="column_clustered",
                             x_title="updating method", y_title="WAPE against the true table (%)"))
         key.append((f"WAPE of Z against '{compare_name}'", float(acc.loc[method.upper(), "WAPE of Z (%)"]), "%"))
-    h = header(ctx, "Update", "update", method=method.upper(),
+    tf = opts.get("targets_from")
+    information = (f" to '{tf}' with {', '.join(group)} known only as a group" if group else
+                   f" to the margins of '{tf}'" if tf else "")
+    h = header(ctx, "Update", "update", method=method.upper(), information=information,
                 method_line=("ANAIS: stage 1 minimises the largest relative deviation ρ from the prior, stage 2 the "
                              "total deviation with ρ held (sheet Methods, §5.1–5.3)") if method == "anais" else
                 ("KRAS: the table closest to the prior in GRAS's information measure that meets every item of "
                  "information (sheet Methods, §5.10)") if method == "kras" else
                 f"{method.upper()}: biproportional balancing to the target margins (sheet Methods, §5.4–5.6)")
-    notes = [f"The updated table is on sheet '{name}' in xlmrio's input layout: set the option table to '{name}' "
-             "to run any command on it."]
+    notes = [group_note] if group_note else []
+    notes.append(f"The updated table is on sheet '{name}' in xlmrio's input layout: set the option table to '{name}' "
+                 "to run any command on it; its rows equal its columns (x = Z1 + y = Z'1 + v) within rtol 1e-6 when "
+                 "Table 1 says it balances.")
     if prior.satellites:
         notes.append(f"Its satellites (sheet '{(name + ' satellites')[:31]}') are NOT target-year data: they are the prior "
                      "year's emission intensities times the updated output (and direct final-demand emissions per "
@@ -161,12 +206,106 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
     else:
         notes.append("The prior has no satellite accounts, so the updated table has none: add a sheet "
                      f"'{name} satellites' before running accounts, flows or efficiency on it.")
+    if group and method != "anais":
+        notes.append("ANAIS, the method of the seed paper [SWZ22] (sheet Methods, §7.1), solved none of the "
+                     "benchmark's grouped-regions cases with its default options (docs/update-accuracy.md): where a "
+                     "group sum is positive but all its members' prior cells are zero, or a sum changes sign between "
+                     "the years (inventory changes often do), its fixed zeros and signs cannot meet the sum. Set method "
+                     "to anais to see its report.")
     sheets = [ResultSheet("Update", "update", h["title"], h["subtitle"], tables, notes, charts, meta=h["meta"],
                           kind="result", source=prior_src.description, key_figures=key)]
     return sheets + table_sheets(name, "update", {**h, "title": f"Updated table ({method.upper()}) from "
                                                              f"{prior_src.description}", "notes": []}, new, source=prior_src.description,
                                  satellite_title=f"Satellites of {name}: prior-year intensities × updated output "
                                                  "(not target-year data; sheet Methods, §5.9)")
+
+
+def proportional_split(prior: MRIOTable, target: MRIOTable, group) -> tuple[np.ndarray, np.ndarray]:
+    """The one-line baseline of the grouped-regions case (sheet Methods, §5.12): every cell and total output
+    touching no member from *target*; each group sum of :func:`~xlmrio.excel.constraints.group_ids` split over
+    its members by the prior's shares (evenly where the prior's members are all zero).
+
+    Returns
+    -------
+    (Z, x)
+        Intermediate flows (N, N) and total outputs (N,), money units of the tables.  Members' rows and
+        columns do not balance in general.
+    """
+    from ..constraints import group_ids
+
+    ids = group_ids(prior, group)
+
+    def split(p, b, g):
+        out = np.where(g < 0, b, 0.0)
+        m = g >= 0
+        k = g[m]
+        n = int(g.max(initial=-1)) + 1
+        psum = np.bincount(k, weights=p[m], minlength=n)
+        share = np.where(psum[k] != 0, p[m] / np.where(psum[k] != 0, psum[k], 1.0),
+                         1.0 / np.bincount(k, minlength=n)[k])
+        out[m] = np.bincount(k, weights=b[m], minlength=n)[k] * share
+        return out
+
+    return split(prior.Z, target.Z, ids["Z"]), split(prior.x, target.x, ids["x"])
+
+
+def group_accuracy(prior: MRIOTable, est: MRIOTable, ref: MRIOTable, target: MRIOTable, group,
+                   method: str) -> pd.DataFrame:
+    """Accuracy on the group's cells of the estimate and of the proportional split (from *target*, the table the
+    information came from) against *ref*: WAPE (%) of the Z cells in a member's row or column, WAPE (%) of the
+    entries of L in such rows or columns, and the largest relative deviation of such a Z cell (ratio).
+    ``.attrs`` holds the number of scored Z cells (``cells``) and, per row, where its largest relative deviation
+    is (``worst``: row label, column label, estimate, reference value)."""
+    from ...core.leontief import coefficients, leontief_inverse
+    from ...update import compare
+
+    n = prior.n
+    member = np.array([prior.regions[k // n] in group for k in range(prior.N)])
+    mask = member[:, None] | member[None, :]
+    Zs, xs = proportional_split(prior, target, group)
+    Lref = leontief_inverse(coefficients(ref.Z, ref.x))
+    rows, worst = {}, {}
+    labels = [f"{r}|{s}" for r in prior.regions for s in prior.sectors]
+    for name, (Z, x) in ((method, (est.Z, est.x)), ("proportional split", (Zs, xs))):
+        Z = np.asarray(Z)
+        cz = compare(Z[mask], ref.Z[mask])
+        cl = compare(leontief_inverse(coefficients(Z, np.asarray(x)))[mask], Lref[mask])
+        rows[name] = [cz["wape"], cl["wape"], cz["max_rel"]]
+        rel = np.zeros(Z.shape)
+        on = mask & (ref.Z != 0)
+        rel[on] = np.abs(Z[on] - ref.Z[on]) / np.abs(ref.Z[on])
+        k, l = np.unravel_index(int(rel.argmax()), rel.shape)
+        worst[name] = (labels[k], labels[l], float(Z[k, l]), float(ref.Z[k, l]),
+                       bool(abs(ref.Z[k, l]) < 0.01 * np.abs(ref.Z[mask]).max()))
+    out = pd.DataFrame(rows, index=["WAPE of Z (%)", "WAPE of L (%)", "largest relative deviation of Z (ratio)"]).T
+    out.index.name = "method"
+    out.attrs.update(cells=int(mask.sum()), worst=worst)
+    return out
+
+
+def worst_cell(acc: pd.DataFrame, method: str, money: str, ref_name: str) -> str:
+    """Where the largest relative deviation of *method* sits, in words."""
+    row, col, est, true, small = acc.attrs["worst"][method]
+    return (f"{method}'s largest relative deviation is on {'a small cell, ' if small else ''}{row} → {col}: "
+            f"{est:,.1f} {money} against {true:,.1f} in '{ref_name}'; WAPE weighs cells by their size.")
+
+
+def group_reading(acc: pd.DataFrame, method: str, balances: bool = True) -> str:
+    """One plain line comparing the update with the proportional split on the group's cells (*balances*: whether
+    the updated table's rows equal its columns)."""
+    z, lcol = acc.columns[0], acc.columns[1]
+    a, b = acc.loc[method], acc.loc["proportional split"]
+
+    def cmp(col, what):
+        d = a[col] - b[col]
+        if abs(d) < 0.05:
+            return f"level with the split on {what} ({a[col]:.1f} % both)"
+        return (f"{'below' if d < 0 else 'above'} the split on {what} by {abs(d):.1f} points "
+                f"({a[col]:.1f} % against {b[col]:.1f} %)")
+
+    return (f"{method} is {cmp(z, 'Z')} and {cmp(lcol, 'L')}. " + (
+        f"Unlike the split, {method}'s table balances (each member's row total equals its column total), as the "
+        "Leontief model needs." if balances else f"{method}'s table does not balance either (Table 1)."))
 
 
 def _int(v) -> int | str:
@@ -229,14 +368,22 @@ def _evidence_led(prior: MRIOTable, method: str, totals, known, aggs, cons, refe
     k = res.result
     ran = {"gras": "GRAS (computed by KRAS, which equals GRAS on margins)", "kras": "KRAS"}.get(res.method,
                                                                                               res.method.upper())
-    diag = [("method", ran, "sheet Methods, §5.10"),
-            ("why this method", res.reason if method == "auto" else "chosen in the options", ""),
-            ("iterations", int(k.iterations), "Newton steps on the dual"),
+    if method == "auto":
+        ran += " (picked by auto)"
+        short = "margins only" if res.method in ("ras", "gras") else "flow information"
+    cite = "sheet Methods, §5.10" + (", §5.13 (group sums of Z held at the split)"
+                                      if method == "auto" and res.method == "kras" and aggs else "")
+    diag = [("method", ran, cite),
+            ("why this method", short if method == "auto" else "chosen in the options",
+             "see below" if method == "auto" else ""),
+            ("iterations", int(k.iterations), "Newton steps"),
             ("largest relative residual of the hard items", float(k.max_residual), "ratio"),
             ("conflicting soft items (|ε/se| > 3)", len(k.conflicts), "items"),
-            ("cells given a new prior", len(k.seeded), "cells whose sign or zero pattern could not meet an item"),
+            ("cells given a new prior (zero or sign pattern could not meet an item)", len(k.seeded), "cells"),
             ("time", round(float(k.seconds), 1), "s (wall clock)")]
-    return res.table, res.method, diag
+    why = (f"Why {res.method.upper()}: {res.reason.rstrip('.')} (the accuracy benchmark, docs/update-accuracy.md "
+           "of xlmrio)." if method == "auto" else "")
+    return res.table, res.method, diag, why
 
 
 def _reference_regions(book, s: dict, cons, cname: str, prior: MRIOTable):
