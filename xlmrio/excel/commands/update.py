@@ -371,7 +371,7 @@ def _evidence_led(prior: MRIOTable, method: str, totals, known, aggs, cons, refe
     if method == "auto":
         ran += " (picked by auto)"
         short = "margins only" if res.method in ("ras", "gras") else "flow information"
-    cite = "sheet Methods, §5.10" + (", §5.13 (group sums of Z held at the split)"
+    cite = "sheet Methods, §5.10" + (", §5.13"
                                       if method == "auto" and res.method == "kras" and aggs else "")
     diag = [("method", ran, cite),
             ("why this method", short if method == "auto" else "chosen in the options",
