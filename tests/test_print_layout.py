@@ -97,6 +97,14 @@ def test_demo_prints_within_the_page_bound(pdf_pages):
     assert 0 < len(pdf_pages) <= PAGE_BOUND, f"{len(pdf_pages)} pages"
 
 
+def test_bold_region_codes_in_headers_are_not_broken_across_lines(pdf_pages):
+    """A column header such as KOR+TWN (capitals, bold) fits its column: LibreOffice does not break it
+    into 'KOR+TW' and 'N' (which then overflows into the row above)."""
+    text = "\n".join(pdf_pages)
+    assert text.count("KOR+TWN") > 20
+    assert text.count("KOR+T") == text.count("KOR+TWN"), re.findall(r"KOR\+T\S*\s+\S+", text)[:5]
+
+
 def test_every_sheet_has_a_footer_on_every_page(pdf_pages, wb):
     for k, p in enumerate(pdf_pages, 1):
         assert re.search(rf"page {k} of {len(pdf_pages)}", _norm(p)), f"page {k} has no 'page x of y' footer"

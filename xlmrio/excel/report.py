@@ -281,6 +281,13 @@ def _lines(text: str, width_chars: float, size: float = 11.0) -> int:
     return n
 
 
+def _bold_width(word: str) -> float:
+    """Width of a word in a bold header, in Excel's character units (the width of a digit): capitals
+    (region codes such as KOR+TWN) are about a third wider than a digit, and bold adds a tenth."""
+    caps = sum(c.isupper() or c in "+&%@" for c in word)
+    return (caps * 1.3 + (len(word) - caps)) * 1.1
+
+
 def _plan_table(t: Table, st: dict) -> dict:
     """Cells, number formats and wanted column widths of a table (nothing written yet)."""
     cells, nh, nlab = table_cells(t)
@@ -307,7 +314,7 @@ def _plan_table(t: Table, st: dict) -> dict:
         fmt = fmts.get(j, "General")
         dw = max((_shown_width(v, fmt) for v in data), default=0) + 1
         heads = [str(cells[i][j]) for i in range(nh) if cells[i][j] not in (None, "")]
-        word = max((len(w) for h in heads for w in h.split()), default=0) + 1
+        word = max((_bold_width(w) for h in heads for w in h.split()), default=0) + 1
         hw = max((len(h) for h in heads), default=0) + 1
         text = sum(isinstance(v, str) for v in data) > sum(isinstance(v, (int, float)) for v in data)
         # prose tables (a few text columns: methods, help) get wide columns instead of tall wrapped rows
