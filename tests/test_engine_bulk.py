@@ -148,10 +148,10 @@ def test_restyling_part_of_a_block_and_beyond_it(tmp_path, monkeypatch):
 
 def test_values_openpyxl_handles_its_own_way_stay_with_openpyxl(monkeypatch):
     monkeypatch.setattr(_range, "BULK_MIN_CELLS", 10)
-    assert not _bulk.plain_block([[1.0, math.nan]], 2)
-    assert not _bulk.plain_block([["=A1"]], 1)
-    assert not _bulk.plain_block([[None, ""]], 2)
-    assert _bulk.plain_block([[None, "x", 1, True, 2.5]], 5)
+    assert not _bulk.plain_block([[1.0, math.nan]])
+    assert not _bulk.plain_block([["=A1"]])
+    assert not _bulk.plain_block([[None, ""]])
+    assert _bulk.plain_block([[None, "x", 1, True, 2.5]])
     book = xw.Book()
     sh = book.sheets[0]
     sh.range("A1").value = [[1.0, "=A1*2", 2.0, 3.0]] * 5

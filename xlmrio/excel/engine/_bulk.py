@@ -25,7 +25,7 @@ import numpy as np
 from openpyxl.cell.cell import Cell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles.cell_style import StyleArray
-from openpyxl.utils.cell import get_column_letter, range_boundaries
+from openpyxl.utils.cell import column_index_from_string, get_column_letter, range_boundaries
 
 #: Blocks of at least this many cells are kept as a ``Bulk`` (smaller ones as openpyxl cells).
 BULK_MIN_CELLS = 10_000
@@ -33,7 +33,7 @@ BULK_MIN_CELLS = 10_000
 _PLAIN = (float, int, bool, str, type(None))
 
 
-def plain_block(data, ncols: int) -> bool:
+def plain_block(data) -> bool:
     """Whether every value of ``data`` can live in a ``Bulk`` (numbers that are finite, booleans,
     text that is not a formula and has no control characters, empties) and it is not all empty."""
     anything = False
@@ -104,11 +104,6 @@ class Bulk:
             sa[index] = component(sa[index])
             lut[u] = self._id(sa)
         sub[...] = lut[sub]
-
-    def style_ids(self, rect, index: int) -> set[int]:
-        r1, c1, r2, c2 = self.intersection(rect)
-        sub = self.styles[r1 - self.r1:r2 - self.r1 + 1, c1 - self.c1:c2 - self.c1 + 1]
-        return {self.palette[u][index] for u in np.unique(sub).tolist()}
 
     # ------------------------------------------------------------------ values
     def read_into(self, rows: dict, r1: int, c1: int, r2: int, c2: int) -> None:
@@ -238,13 +233,9 @@ def sheet_xml_chunks(xml: bytes, ws, bulks: list[Bulk], sattrs: list[list[str]])
     c2s = [b.c2 for b in bulks]
     dm = _DIMENSION.search(head)
     if dm is not None:
-        ref = dm.group(1).decode()
-        if ref and ref != "A1" or body:
-            try:
-                c1, r1, c2, r2 = range_boundaries(ref)
-                r1s.append(r1), c1s.append(c1), r2s.append(r2 or r1), c2s.append(c2 or c1)
-            except ValueError:
-                pass
+        if body:  # openpyxl's own cells (an empty sheet says "A1")
+            c1, r1, c2, r2 = range_boundaries(dm.group(1).decode())
+            r1s.append(r1), c1s.append(c1), r2s.append(r2 or r1), c2s.append(c2 or c1)
         new = (f'<dimension ref="{get_column_letter(min(c1s))}{min(r1s)}:'
                f'{get_column_letter(max(c2s))}{max(r2s)}"/>').encode()
         head = head[:dm.start()] + new + head[dm.end():]
@@ -276,7 +267,7 @@ def sheet_xml_chunks(xml: bytes, ws, bulks: list[Bulk], sattrs: list[list[str]])
             if rm is not None:
                 taken = {}
                 for cm in _CELL.finditer(rm.group(2) or b""):
-                    taken[_col_index(cm.group(1))] = cm.group(0).decode()
+                    taken[column_index_from_string(cm.group(1).decode())] = cm.group(0).decode()
                 cells = [(c, t) for c, t in cells if c not in taken] + list(taken.items())
                 opening = _SPANS.sub(b"", rm.group(0)[:rm.group(0).index(b">") + 1]).decode()
                 if opening.endswith("/>"):
@@ -294,13 +285,6 @@ def sheet_xml_chunks(xml: bytes, ws, bulks: list[Bulk], sattrs: list[list[str]])
         yield "".join(chunk).encode()
     yield b"</sheetData>"
     yield tail
-
-
-def _col_index(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ch - 64
-    return n
 
 
 def inject(data: bytes, sheets: dict) -> bytes:

@@ -899,7 +899,7 @@ def write_block(sheet, r1: int, c1: int, data) -> None:
     if r1 + nrows - 1 > MAX_ROWS or c1 + ncols - 1 > MAX_COLUMNS:
         raise ValueError("the data do not fit on the worksheet")
     rect = (r1, c1, r1 + nrows - 1, c1 + ncols - 1)
-    if nrows * ncols >= BULK_MIN_CELLS and _fresh_area(sheet.book, ws, rect) and plain_block(data, ncols):
+    if nrows * ncols >= BULK_MIN_CELLS and _fresh_area(sheet.book, ws, rect) and plain_block(data):
         sheet.book._bulks.setdefault(ws, []).append(Bulk(r1, c1, [list(row) for row in data], ncols))
         return
     sheet.book._unbulk(ws, rect)
