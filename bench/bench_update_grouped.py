@@ -47,6 +47,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from xlmrio.core.grouped import split_by_prior  # noqa: E402
 from xlmrio.core.leontief import coefficients, leontief_inverse  # noqa: E402
 from xlmrio.core.table import MRIOTable  # noqa: E402
 from xlmrio.errors import XlmrioError  # noqa: E402
@@ -197,20 +198,6 @@ def grouped_information(prior: MRIOTable, true: MRIOTable, group) -> dict:
     return {"totals": totals, "known_cells": known, "aggregates": aggs}
 
 
-def _split(prior_block, ids, true_block):
-    """Each aggregate of ``ids`` split by the prior's shares (evenly where the prior sums to zero)."""
-    out = np.where(ids < 0, true_block, 0.0)
-    m = ids >= 0
-    g, p, b = ids[m], prior_block[m], true_block[m]
-    n = int(ids.max(initial=-1)) + 1
-    psum = np.bincount(g, weights=p, minlength=n)
-    cnt = np.bincount(g, minlength=n)
-    bsum = np.bincount(g, weights=b, minlength=n)
-    share = np.where(psum[g] != 0, p / np.where(psum[g] != 0, psum[g], 1.0), 1.0 / cnt[g])
-    out[m] = bsum[g] * share
-    return out
-
-
 def interval_bounds(prior: MRIOTable, third: MRIOTable, group, widen: float | None = None) -> list:
     """Coefficient bounds for every group member column (s, j) and origin sector i (summed over all origin
     regions): ``[(1 - widen) min, (1 + widen) max]`` of the prior's and the third year's coefficient."""
@@ -240,7 +227,7 @@ def interval_bounds(prior: MRIOTable, third: MRIOTable, group, widen: float | No
 
 def proportional_split(prior: MRIOTable, true: MRIOTable, group) -> tuple[np.ndarray, np.ndarray]:
     Zid, _Fid, _Vid, xid = group_partition(prior, group)
-    return _split(prior.Z, Zid, true.Z), _split(prior.x, xid, true.x)
+    return split_by_prior(prior.Z, true.Z, Zid), split_by_prior(prior.x, true.x, xid)
 
 
 # ============================================================================ scoring

@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.grouped import group_ids
 from ..core.table import MRIOTable
 from ..errors import WorkbookError
 from .layout import Grid, address, value_text
@@ -270,47 +271,6 @@ def _check_group(group: list[str], prior: MRIOTable, grid: Grid, i: int) -> None
     if len(group) < 2:
         raise grid.error(i, 1, "grouped_regions: list at least two regions (one region alone would be known "
                                "cell by cell)")
-
-
-def group_ids(table: MRIOTable, group) -> dict[str, np.ndarray]:
-    """Which group sum each cell of the grouped-regions information belongs to (METHODS §4.6).
-
-    Every row and column of a member region of *group* is replaced by the group's row or column of the
-    same sector (final-demand columns: of the same category); cells with the same pair of replaced labels
-    form one sum.  Cells touching no member are known one by one (id -1).
-
-    Parameters
-    ----------
-    table : MRIOTable
-        Gives the labels (regions, sectors, final-demand categories, primary inputs).
-    group : sequence of str
-        Regions known only as a group.
-
-    Returns
-    -------
-    dict
-        ``"Z"`` (N, N), ``"F"`` (N, q) for the final-demand columns ``Y``, exports, other in that
-        order, ``"V"`` (D, N) and ``"x"`` (N,): integer ids of the sums, -1 for a known cell.
-    """
-    N, n, K, m = table.N, table.n, table.K, table.m
-    member = np.array([table.regions[k // n] in group for k in range(N)])
-    row = np.where(member, np.arange(N) % n, N + np.arange(N))       # sector code, or the row itself
-    q = m * K + (table.exports is not None) + (table.other is not None)
-    fcol = np.array([j % K if j < m * K and table.regions[j // K] in group else K + j for j in range(q)])
-    fmember = np.array([j < m * K and table.regions[j // K] in group for j in range(q)])
-    ids: dict = {}
-
-    def number(keys, touches):
-        out = np.full(touches.shape, -1)
-        for idx in zip(*np.nonzero(touches)):
-            out[idx] = ids.setdefault(keys(*idx), len(ids))
-        return out
-
-    D = len(table.va_rows)
-    return {"Z": number(lambda k, l: ("Z", row[k], row[l]), member[:, None] | member[None, :]),
-            "F": number(lambda k, j: ("F", row[k], fcol[j]), member[:, None] | fmember[None, :]),
-            "V": number(lambda d, l: ("V", d, row[l]), np.broadcast_to(member, (D, N))),
-            "x": number(lambda k: ("x", row[k]), member)}
 
 
 def grouped_of(target: MRIOTable, prior: MRIOTable, name: str, group) -> tuple[dict, dict, list]:

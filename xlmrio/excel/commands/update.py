@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ...core.grouped import proportional_split
 from ...core.table import MRIOTable
 from ...errors import WorkbookError
 from .. import settings as st
@@ -218,35 +219,6 @@ def build_update(book, ctx: Context) -> list[ResultSheet]:
                                                              f"{prior_src.description}", "notes": []}, new, source=prior_src.description,
                                  satellite_title=f"Satellites of {name}: prior-year intensities × updated output "
                                                  "(not target-year data; sheet Methods, §5.9)")
-
-
-def proportional_split(prior: MRIOTable, target: MRIOTable, group) -> tuple[np.ndarray, np.ndarray]:
-    """The one-line baseline of the grouped-regions case (sheet Methods, §5.12): every cell and total output
-    touching no member from *target*; each group sum of :func:`~xlmrio.excel.constraints.group_ids` split over
-    its members by the prior's shares (evenly where the prior's members are all zero).
-
-    Returns
-    -------
-    (Z, x)
-        Intermediate flows (N, N) and total outputs (N,), money units of the tables.  Members' rows and
-        columns do not balance in general.
-    """
-    from ..constraints import group_ids
-
-    ids = group_ids(prior, group)
-
-    def split(p, b, g):
-        out = np.where(g < 0, b, 0.0)
-        m = g >= 0
-        k = g[m]
-        n = int(g.max(initial=-1)) + 1
-        psum = np.bincount(k, weights=p[m], minlength=n)
-        share = np.where(psum[k] != 0, p[m] / np.where(psum[k] != 0, psum[k], 1.0),
-                         1.0 / np.bincount(k, minlength=n)[k])
-        out[m] = np.bincount(k, weights=b[m], minlength=n)[k] * share
-        return out
-
-    return split(prior.Z, target.Z, ids["Z"]), split(prior.x, target.x, ids["x"])
 
 
 def group_accuracy(prior: MRIOTable, est: MRIOTable, ref: MRIOTable, target: MRIOTable, group,
